@@ -1,0 +1,3 @@
+//! Compiled payload validators. (Validator slice.)
+
+pub mod avro;
