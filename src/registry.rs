@@ -26,3 +26,14 @@ pub struct RegistryConfig {
     /// External Confluent-compatible registry. When unset, the embedded registry is used.
     pub url: Option<String>,
 }
+
+/// Read access to an in-process registry (the embedded one). Reads come from memory, so the
+/// methods are synchronous and cheap.
+pub trait LocalRegistry: Send + Sync + std::fmt::Debug {
+    /// The schema registered under `id` (soft-deleted versions still resolve, as in Confluent).
+    fn schema_text(&self, id: i32) -> Option<SchemaText>;
+    /// Every live (not soft-deleted) `(subject, version)` whose schema id is `id`.
+    fn subject_versions_of(&self, id: i32) -> Vec<(String, i32)>;
+    /// True once the state has been rebuilt from `_schemas` and is being tailed.
+    fn is_ready(&self) -> bool;
+}
