@@ -1,12 +1,35 @@
 //! Avro schema parsing, validation (→ 42201) and canonical form for the registry.
-//! (Compatibility slice. Contract: see `parse_avro`.)
+//!
+//! [`parse_avro`] reads the document twice: once into the registry's own [`AvroModel`]
+//! (validation the registry owns, and the input of the compatibility checks in
+//! [`super::compat`]), and once with `apache_avro::Schema::parse_list`, whose result the
+//! payload validators use. A schema is accepted only when both accept it.
+//!
+//! Canonical form: see [`canonical`]: compact JSON in submitted attribute order, so the same
+//! schema sent with other whitespace or escapes maps to the same stored text and id.
+
+mod canonical;
+mod defaults;
+pub mod model;
+mod parser;
+
+#[cfg(test)]
+mod tests;
+
+pub use model::AvroModel;
 
 /// A parsed, validated Avro schema as the registry stores it.
 #[derive(Debug, Clone)]
 pub struct ParsedAvro {
     /// Canonical text stored in `_schemas` and returned by the API (compact JSON).
     pub canonical: String,
+    /// The subject's schema as apache-avro reads it (named types from references appear as
+    /// `Schema::Ref`; resolve them with [`ParsedAvro::referenced`]).
     pub schema: apache_avro::Schema,
+    /// apache-avro schemas of the references, in the order given to [`parse_avro`].
+    pub referenced: Vec<apache_avro::Schema>,
+    /// The registry's model of the schema (references' named types included).
+    pub model: AvroModel,
 }
 
 /// Why a schema is not valid Avro (answered as 422 / 42201 with this message).
@@ -15,12 +38,42 @@ pub struct ParsedAvro {
 pub struct InvalidSchema(pub String);
 
 /// Parse `schema` (with the texts of the schemas it references, dependencies first).
+///
+/// Errors name the reason and, where there is one, the path: e.g.
+/// `default 'abc' for field /fields/age is not a valid int`.
 pub fn parse_avro(schema: &str, references: &[String]) -> Result<ParsedAvro, InvalidSchema> {
-    let mut all: Vec<&str> = references.iter().map(String::as_str).collect();
-    all.push(schema);
-    let parsed = apache_avro::Schema::parse_list(all).map_err(|e| InvalidSchema(e.to_string()))?;
-    let schema_value: serde_json::Value =
-        serde_json::from_str(schema).map_err(|e| InvalidSchema(e.to_string()))?;
-    let last = parsed.into_iter().last().ok_or_else(|| InvalidSchema("empty".into()))?;
-    Ok(ParsedAvro { canonical: schema_value.to_string(), schema: last })
+    let mut parser = parser::Parser::default();
+    for (index, text) in references.iter().enumerate() {
+        let value =
+            parse_json(text).map_err(|e| InvalidSchema(format!("reference {index}: {e}")))?;
+        parser
+            .parse_document(&value)
+            .map_err(|e| InvalidSchema(format!("reference {index}: {e}")))?;
+    }
+    let document = parse_json(schema).map_err(InvalidSchema)?;
+    let root = parser.parse_document(&document).map_err(InvalidSchema)?;
+
+    let texts = references
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(schema));
+    let mut parsed = apache_avro::Schema::parse_list(texts)
+        .map_err(|e| InvalidSchema(format!("rejected by the Avro parser: {e}")))?;
+    let schema = parsed
+        .pop()
+        .ok_or_else(|| InvalidSchema("the Avro parser returned no schema".to_owned()))?;
+
+    Ok(ParsedAvro {
+        canonical: canonical::canonical_text(&document),
+        schema,
+        referenced: parsed,
+        model: AvroModel {
+            root,
+            named: parser.named,
+        },
+    })
+}
+
+fn parse_json(text: &str) -> Result<serde_json::Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))
 }
