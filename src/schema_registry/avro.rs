@@ -2,7 +2,7 @@
 //!
 //! [`parse_avro`] reads the document twice: once into the registry's own [`AvroModel`]
 //! (validation the registry owns, and the input of the compatibility checks in
-//! [`super::compat`]), and once with `apache_avro::Schema::parse_list`, whose result the
+//! [`super::compat`]), and once with `apache_avro::Schema::parse_str_with_list`, whose result the
 //! payload validators use. A schema is accepted only when both accept it.
 //!
 //! Canonical form: see [`canonical`]: compact JSON in submitted attribute order, so the same
@@ -53,20 +53,15 @@ pub fn parse_avro(schema: &str, references: &[String]) -> Result<ParsedAvro, Inv
     let document = parse_json(schema).map_err(InvalidSchema)?;
     let root = parser.parse_document(&document).map_err(InvalidSchema)?;
 
-    let texts = references
-        .iter()
-        .map(String::as_str)
-        .chain(std::iter::once(schema));
-    let mut parsed = apache_avro::Schema::parse_list(texts)
+    // `parse_list` takes named schemas only; this also accepts a primitive, array, map or
+    // union as the subject's schema.
+    let (schema, referenced) = apache_avro::Schema::parse_str_with_list(schema, references)
         .map_err(|e| InvalidSchema(format!("rejected by the Avro parser: {e}")))?;
-    let schema = parsed
-        .pop()
-        .ok_or_else(|| InvalidSchema("the Avro parser returned no schema".to_owned()))?;
 
     Ok(ParsedAvro {
         canonical: canonical::canonical_text(&document),
         schema,
-        referenced: parsed,
+        referenced,
         model: AvroModel {
             root,
             named: parser.named,

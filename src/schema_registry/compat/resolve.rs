@@ -49,7 +49,7 @@ impl<'a> Resolver<'a> {
                 Some(branch) => self.resolve(branch, writer, path),
                 None => {
                     let message = format!(
-                        "writer type {} does not match any type in reader union {}",
+                        "writer type {} does not match any type in reader {}",
                         describe(self.writer, writer),
                         describe(self.reader, reader)
                     );
@@ -71,7 +71,7 @@ impl<'a> Resolver<'a> {
                 Some(target) => self.resolve(target, branch, path),
                 None => {
                     let relation = if matches!(reader, Node::Union(_)) {
-                        "has no matching type in reader union"
+                        "has no matching type in reader"
                     } else {
                         "does not match reader type"
                     };
