@@ -26,7 +26,8 @@ pub struct ParsedAvro {
     /// The subject's schema as apache-avro reads it (named types from references appear as
     /// `Schema::Ref`; resolve them with [`ParsedAvro::referenced`]).
     pub schema: apache_avro::Schema,
-    /// apache-avro schemas of the references, in the order given to [`parse_avro`].
+    /// apache-avro schemas of the references, in the order given to [`parse_avro`] (repeated
+    /// texts once).
     pub referenced: Vec<apache_avro::Schema>,
     /// The registry's model of the schema (references' named types included).
     pub model: AvroModel,
@@ -42,8 +43,16 @@ pub struct InvalidSchema(pub String);
 /// Errors name the reason and, where there is one, the path: e.g.
 /// `default 'abc' for field /fields/age is not a valid int`.
 pub fn parse_avro(schema: &str, references: &[String]) -> Result<ParsedAvro, InvalidSchema> {
+    // A dependency shared by several references may be listed more than once; one copy
+    // defines its names.
+    let mut unique: Vec<&String> = Vec::with_capacity(references.len());
+    for text in references {
+        if !unique.contains(&text) {
+            unique.push(text);
+        }
+    }
     let mut parser = parser::Parser::default();
-    for (index, text) in references.iter().enumerate() {
+    for (index, text) in unique.iter().enumerate() {
         let value =
             parse_json(text).map_err(|e| InvalidSchema(format!("reference {index}: {e}")))?;
         parser
@@ -55,7 +64,7 @@ pub fn parse_avro(schema: &str, references: &[String]) -> Result<ParsedAvro, Inv
 
     // `parse_list` takes named schemas only; this also accepts a primitive, array, map or
     // union as the subject's schema.
-    let (schema, referenced) = apache_avro::Schema::parse_str_with_list(schema, references)
+    let (schema, referenced) = apache_avro::Schema::parse_str_with_list(schema, &unique)
         .map_err(|e| InvalidSchema(format!("rejected by the Avro parser: {e}")))?;
 
     Ok(ParsedAvro {

@@ -331,3 +331,42 @@ fn invalid_logical_types_are_ignored_like_java_avro() {
         Some(model::Node::Primitive { logical: None, .. })
     ));
 }
+
+#[test]
+fn repeated_reference_texts_define_their_names_once() {
+    let money = r#"{"type":"fixed","name":"Money","size":8}"#.to_owned();
+    let schema = record(r#"{"name":"m","type":"Money"}"#);
+    let parsed = parse_avro(&schema, &[money.clone(), money]).expect("shared dependency");
+    assert_eq!(parsed.referenced.len(), 1);
+}
+
+#[test]
+fn real_world_schemas_are_accepted() {
+    let schemas = [
+        // The seed's schema.
+        r#"{"name":"live11.message.schema.avro.User","type":"record","fields":[
+            {"name":"id","type":"string"},{"name":"address","type":["null","string"],"default":null}]}"#,
+        // Debezium/Connect style: custom properties, nested named types, logical types.
+        r#"{"type":"record","name":"Envelope","namespace":"db.public.orders","connect.name":"db.public.orders.Envelope",
+            "fields":[
+              {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
+                 {"name":"id","type":{"type":"int","connect.default":0},"default":0},
+                 {"name":"created","type":{"type":"long","logicalType":"timestamp-millis"}},
+                 {"name":"day","type":{"type":"int","logicalType":"date"}},
+                 {"name":"amount","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}},
+                 {"name":"uid","type":{"type":"string","logicalType":"uuid"}},
+                 {"name":"status","type":{"type":"enum","name":"Status","symbols":["NEW","PAID"],"default":"NEW"}},
+                 {"name":"hash","type":{"type":"fixed","name":"Md5","size":16}}]}],"default":null},
+              {"name":"after","type":["null","Value"],"default":null},
+              {"name":"op","type":"string","order":"ignore","doc":"c, u or d"},
+              {"name":"ts_ms","type":["null","long"],"default":null}]}"#,
+        r#"{"type":"array","items":{"type":"map","values":["null","double"]}}"#,
+        r#"["null","string",{"type":"record","name":"Ev","fields":[]}]"#,
+        r#"{"type":"record","name":"Node","fields":[{"name":"kids","type":{"type":"array","items":"Node"},"default":[]}]}"#,
+    ];
+    for schema in schemas {
+        if let Err(e) = parse_avro(schema, &[]) {
+            panic!("{e}: {schema}");
+        }
+    }
+}

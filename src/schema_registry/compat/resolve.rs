@@ -148,7 +148,8 @@ impl<'a> Resolver<'a> {
         }
         match (reader, writer) {
             (Named::Record(r), Named::Record(w)) => {
-                if self.checked_records.insert((reader_name, writer_name)) {
+                let first_visit = self.checked_records.insert((reader_name, writer_name));
+                if first_visit {
                     self.resolve_record(r, w, path);
                 }
             }
