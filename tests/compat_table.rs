@@ -64,6 +64,27 @@ fn resolution_table_matches_the_avro_specification() {
     );
 }
 
+#[test]
+fn every_table_schema_reads_itself_and_has_a_stable_canonical_form() {
+    for row in all_rows() {
+        for text in [&row.reader, &row.writer] {
+            let schema = parse(text, &row.name);
+            let found = check_pair(&schema, &schema);
+            assert!(
+                found.is_empty(),
+                "{}: {text} cannot read itself: {found:?}",
+                row.name
+            );
+            let again = parse(&schema.canonical, &row.name);
+            assert_eq!(
+                again.canonical, schema.canonical,
+                "{}: canonical form not stable",
+                row.name
+            );
+        }
+    }
+}
+
 // --- The seed's walkthrough, per compatibility mode --------------------------------------
 
 const USER_V1: &str = r#"{"type":"record","name":"User","namespace":"live11.message.schema.avro","fields":[

@@ -43,7 +43,53 @@ pub enum CompatibilityLevel {
     FullTransitive,
 }
 
+/// The name given is not a compatibility level.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid compatibility level: {0}")]
+pub struct UnknownCompatibilityLevel(pub String);
+
+impl std::str::FromStr for CompatibilityLevel {
+    type Err = UnknownCompatibilityLevel;
+
+    /// Case-insensitive, as Confluent's `CompatibilityLevel.forName` after its upper-casing.
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|level| level.as_str().eq_ignore_ascii_case(name))
+            .ok_or_else(|| UnknownCompatibilityLevel(name.to_owned()))
+    }
+}
+
+impl fmt::Display for CompatibilityLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl CompatibilityLevel {
+    pub const ALL: [CompatibilityLevel; 7] = [
+        Self::None,
+        Self::Backward,
+        Self::BackwardTransitive,
+        Self::Forward,
+        Self::ForwardTransitive,
+        Self::Full,
+        Self::FullTransitive,
+    ];
+
+    /// The wire name, e.g. `BACKWARD_TRANSITIVE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "NONE",
+            Self::Backward => "BACKWARD",
+            Self::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Self::Forward => "FORWARD",
+            Self::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Self::Full => "FULL",
+            Self::FullTransitive => "FULL_TRANSITIVE",
+        }
+    }
+
     /// The new schema reads data of the versions it is checked against.
     fn checks_backward(self) -> bool {
         matches!(

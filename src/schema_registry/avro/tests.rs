@@ -370,3 +370,14 @@ fn real_world_schemas_are_accepted() {
         }
     }
 }
+
+#[test]
+fn deeply_nested_input_is_refused_without_overflowing() {
+    let depth = 5000;
+    let text = format!(
+        "{}\"int\"{}",
+        r#"{"type":"array","items":"#.repeat(depth),
+        "}".repeat(depth)
+    );
+    assert_invalid(&text, "invalid JSON");
+}

@@ -178,3 +178,19 @@ fn references_take_part_in_resolution() {
         vec!["/fields/home/fields/zip: reader field without default is missing in writer"]
     );
 }
+
+#[test]
+fn level_names_round_trip_case_insensitively() {
+    for level in CompatibilityLevel::ALL {
+        let json = serde_json::to_string(&level).unwrap_or_default();
+        assert_eq!(json, format!("\"{level}\""));
+        assert_eq!(
+            level.as_str().to_lowercase().parse::<CompatibilityLevel>(),
+            Ok(level)
+        );
+    }
+    assert_eq!(
+        "sideways".parse::<CompatibilityLevel>(),
+        Err(UnknownCompatibilityLevel("sideways".to_owned()))
+    );
+}
