@@ -194,3 +194,27 @@ fn level_names_round_trip_case_insensitively() {
         Err(UnknownCompatibilityLevel("sideways".to_owned()))
     );
 }
+
+#[test]
+fn messages_name_the_field_path_and_the_rule() {
+    let reader = rec(r#"{"name":"email","type":"string"},
+           {"name":"age","type":"int"},
+           {"name":"color","type":{"type":"enum","name":"Color","symbols":["RED"]}},
+           {"name":"payload","type":{"type":"fixed","name":"Payload","size":8}}"#);
+    let writer = rec(r#"{"name":"age","type":"string"},
+           {"name":"color","type":{"type":"enum","name":"Color","symbols":["RED","PURPLE"]}},
+           {"name":"payload","type":{"type":"fixed","name":"Payload","size":16}}"#);
+    let found: Vec<String> = check_pair(&reader, &writer)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            "/fields/email: reader field without default is missing in writer",
+            "/fields/age/type: writer type string cannot be promoted to reader type int",
+            "/fields/color/symbols: writer symbol PURPLE is missing in reader enum Color without default",
+            "/fields/payload/size: fixed size 16 in writer differs from 8 in reader",
+        ]
+    );
+}
