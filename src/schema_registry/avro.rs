@@ -43,6 +43,23 @@ pub struct InvalidSchema(pub String);
 /// Errors name the reason and, where there is one, the path: e.g.
 /// `default 'abc' for field /fields/age is not a valid int`.
 pub fn parse_avro(schema: &str, references: &[String]) -> Result<ParsedAvro, InvalidSchema> {
+    parse_with(parser::Parser::default(), schema, references)
+}
+
+/// [`parse_avro`] for a schema read back from `_schemas`: the log is authoritative, and another
+/// registry may have stored it under looser default-value rules, so defaults are not checked
+/// (everything else is, and apache-avro still checks defaults its own way).
+pub fn parse_avro_stored(schema: &str, references: &[String]) -> Result<ParsedAvro, InvalidSchema> {
+    let mut parser = parser::Parser::default();
+    parser.trust_defaults = true;
+    parse_with(parser, schema, references)
+}
+
+fn parse_with(
+    mut parser: parser::Parser,
+    schema: &str,
+    references: &[String],
+) -> Result<ParsedAvro, InvalidSchema> {
     // A dependency shared by several references may be listed more than once; one copy
     // defines its names.
     let mut unique: Vec<&String> = Vec::with_capacity(references.len());
@@ -51,7 +68,6 @@ pub fn parse_avro(schema: &str, references: &[String]) -> Result<ParsedAvro, Inv
             unique.push(text);
         }
     }
-    let mut parser = parser::Parser::default();
     for (index, text) in unique.iter().enumerate() {
         let value =
             parse_json(text).map_err(|e| InvalidSchema(format!("reference {index}: {e}")))?;

@@ -381,3 +381,13 @@ fn deeply_nested_input_is_refused_without_overflowing() {
     );
     assert_invalid(&text, "invalid JSON");
 }
+
+#[test]
+fn stored_schemas_skip_only_the_default_checks() {
+    let later_branch_default = record(r#"{"name":"u","type":["null","string"],"default":"x"}"#);
+    assert!(parse_avro(&later_branch_default, &[]).is_err());
+    let stored = parse_avro_stored(&later_branch_default, &[]).expect("log is authoritative");
+    assert_eq!(stored.canonical, later_branch_default);
+    let duplicate = record(r#"{"name":"a","type":"int"},{"name":"a","type":"int"}"#);
+    assert!(parse_avro_stored(&duplicate, &[]).is_err());
+}
