@@ -103,8 +103,9 @@ pub(super) struct Program {
 pub(super) fn compile(schema: &str, references: &[String]) -> Result<Program, CompileError> {
     let (root, refs) =
         Schema::parse_str_with_list(schema, references).map_err(|e| CompileError(e.to_string()))?;
-    let mut all = vec![&root];
-    all.extend(refs.iter());
+    // Resolution is in order and cannot look ahead: dependencies first, the root last.
+    let mut all: Vec<&Schema> = refs.iter().collect();
+    all.push(&root);
     let resolved =
         ResolvedSchema::new_with_schemata(all).map_err(|e| CompileError(e.to_string()))?;
     let max_len =
