@@ -66,6 +66,7 @@ pub fn encode_envelope(schema_id: u32, payload: &[u8], out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

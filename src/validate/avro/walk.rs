@@ -218,7 +218,7 @@ impl Program {
                     fail(format!("uuid fixed size {size} is not 16"))
                 }
             }
-            Node::Duration { size } if size == 12 => cur.take(12, "duration").map(drop),
+            Node::Duration { size: 12 } => cur.take(12, "duration").map(drop),
             Node::Duration { size } => fail(format!("duration fixed size {size} is not 12")),
         }
     }
