@@ -41,12 +41,22 @@ impl Read for EofTracking<'_> {
 
 /// What apache-avro says, made strict: one complete datum and nothing else.
 fn oracle(schema: &Schema, payload: &[u8]) -> Result<(), String> {
+    strict(payload, |reader| {
+        apache_avro::from_avro_datum(schema, reader, None)
+    })
+}
+
+/// Run an apache-avro decode over `payload` and apply the two strictness rules.
+fn strict(
+    payload: &[u8],
+    decode: impl FnOnce(&mut EofTracking<'_>) -> apache_avro::AvroResult<Value>,
+) -> Result<(), String> {
     let mut reader = EofTracking {
         rest: payload,
         hit_end: false,
     };
     let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        apache_avro::from_avro_datum(schema, &mut reader, None).map(drop)
+        decode(&mut reader).map(drop)
     }));
     match decoded {
         Err(_) => Err("apache-avro panicked".into()),
@@ -193,6 +203,69 @@ fn big_decimal_agrees_with_apache_avro_on_random_bytes() {
         let len = g.below(8) as usize;
         let payload: Vec<u8> = (0..len).map(|_| g.next() as u8 & 0x8f).collect();
         assert_agrees(text, &schema, &v, &payload);
+    }
+}
+
+#[test]
+fn schemas_with_references_agree_with_apache_avro() {
+    let address = r#"{"type":"record","name":"Address","namespace":"acme","fields":[
+        {"name":"city","type":"string"},{"name":"zip","type":["null","int"]}]}"#;
+    let person = r#"{"type":"record","name":"Person","namespace":"acme","fields":[
+        {"name":"home","type":"Address"},{"name":"work","type":["null","Address"]},
+        {"name":"tags","type":{"type":"array","items":"string"}}]}"#;
+    let (root, refs) = Schema::parse_str_with_list(person, [address]).unwrap();
+    let v = AvroValidator::compile(person, &[address.to_owned()]).unwrap();
+    let datum_reader = apache_avro::reader::datum::GenericDatumReader::builder(&root)
+        .writer_schemata(refs.iter().collect())
+        .unwrap()
+        .build()
+        .unwrap();
+    let addr = |city: &str, zip: Option<i32>| {
+        let zip = match zip {
+            Some(z) => Value::Union(1, Box::new(Value::Int(z))),
+            None => Value::Union(0, Box::new(Value::Null)),
+        };
+        Value::Record(vec![
+            ("city".into(), Value::String(city.into())),
+            ("zip".into(), zip),
+        ])
+    };
+    let value = Value::Record(vec![
+        ("home".into(), addr("Seoul", Some(4321))),
+        (
+            "work".into(),
+            Value::Union(1, Box::new(addr("Busan", None))),
+        ),
+        (
+            "tags".into(),
+            Value::Array(vec![Value::String("a".into()), Value::String("bc".into())]),
+        ),
+    ]);
+    let writer = apache_avro::writer::datum::GenericDatumWriter::builder(&root)
+        .schemata(refs.iter().collect())
+        .unwrap()
+        .build()
+        .unwrap();
+    let payload = writer.write_value_to_vec(value).unwrap();
+    assert_eq!(v.validate(&payload), Ok(()));
+    let check = |bytes: &[u8]| {
+        let theirs = strict(bytes, |r| datum_reader.read_value(r));
+        assert_eq!(
+            v.validate(bytes).is_ok(),
+            theirs.is_ok(),
+            "{bytes:02x?}: {theirs:?}"
+        );
+    };
+    check(&payload);
+    for len in 0..payload.len() {
+        check(&payload[..len]);
+    }
+    for pos in 0..payload.len() {
+        for mask in [0x01u8, 0x02, 0x80, 0xff] {
+            let mut mutated = payload.clone();
+            mutated[pos] ^= mask;
+            check(&mutated);
+        }
     }
 }
 

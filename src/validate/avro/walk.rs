@@ -227,7 +227,7 @@ impl Program {
         match node {
             Node::UuidString => {
                 let text = cur.string("string", self.max_len)?;
-                match uuid::Uuid::try_parse(text) {
+                match uuid::Uuid::parse_str(text) {
                     Ok(_) => Ok(()),
                     Err(e) => fail(format!("invalid uuid string: {e}")),
                 }
