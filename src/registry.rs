@@ -225,6 +225,24 @@ impl SchemaSource {
     }
 }
 
+impl SchemaSource {
+    /// The subjects `id` is a live version of (for messages; empty when the registry cannot
+    /// list them).
+    pub async fn subjects_of(&self, id: i32) -> Result<Vec<String>, RegistryError> {
+        match self {
+            Self::Embedded(local) => {
+                ready(local.as_ref())?;
+                Ok(local
+                    .subject_versions_of(id)
+                    .into_iter()
+                    .map(|(s, _)| s)
+                    .collect())
+            }
+            Self::Http(http) => http.subjects_of(id).await,
+        }
+    }
+}
+
 fn ready(local: &dyn LocalRegistry) -> Result<(), RegistryError> {
     if local.is_ready() {
         Ok(())

@@ -173,6 +173,11 @@ impl CachedRegistry {
         }
     }
 
+    /// The subjects `id` is registered under, uncached: only used to explain a rejection.
+    pub async fn subjects_of(&self, id: i32) -> Result<Vec<String>, RegistryError> {
+        self.source.subjects_of(id).await
+    }
+
     /// Forget everything (tests and operator-triggered refresh).
     pub fn invalidate_all(&self) {
         self.schemas.invalidate_all();

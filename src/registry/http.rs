@@ -240,6 +240,19 @@ impl HttpRegistry {
         Ok(pairs.iter().any(|p| p.subject == subject))
     }
 
+    /// The subjects `id` belongs to; empty when the registry lacks the endpoint.
+    pub async fn subjects_of(&self, id: i32) -> Result<Vec<String>, RegistryError> {
+        let id_text = id.to_string();
+        let answer = self
+            .get("id_versions", &["schemas", "ids", &id_text, "versions"])
+            .await?;
+        if !answer.status.is_success() {
+            return Ok(Vec::new());
+        }
+        let pairs: Vec<SubjectVersion> = parse("id_versions", &answer)?;
+        Ok(pairs.into_iter().map(|p| p.subject).collect())
+    }
+
     /// Fallback: walk the subject's versions, newest first, looking for `id`.
     async fn is_member_by_subject(&self, subject: &str, id: i32) -> Result<bool, RegistryError> {
         let answer = self
