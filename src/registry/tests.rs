@@ -10,10 +10,12 @@ use serde_json::json;
 
 use super::*;
 
+type Entries = HashMap<i32, (SchemaText, Vec<(String, i32)>)>;
+
 /// In-memory `LocalRegistry` double: id → (schema, subjects).
 #[derive(Debug, Default)]
 pub(crate) struct MapRegistry {
-    pub schemas: Mutex<HashMap<i32, (SchemaText, Vec<(String, i32)>)>>,
+    pub schemas: Mutex<Entries>,
     pub not_ready: AtomicBool,
 }
 
