@@ -313,7 +313,7 @@ impl<'a> Checker<'a> {
 pub fn framed_schema_id(data: &[u8]) -> Result<i32, Fault> {
     match data {
         [0x00, a, b, c, d, ..] => Ok(i32::from_be_bytes([*a, *b, *c, *d])),
-        [magic, _, _, _, _, ..] => Err(invalid(
+        [magic, ..] if *magic != 0x00 => Err(invalid(
             "magic_byte",
             format!("magic byte 0x{magic:02x} is not 0x00"),
         )),
