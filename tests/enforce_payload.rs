@@ -66,9 +66,12 @@ async fn valid_payloads_pass_in_every_codec() {
 #[tokio::test]
 async fn truncated_trailing_and_wrong_type_payloads_are_refused_with_the_field() {
     let cases: [(&[u8], &str); 3] = [
-        (b"\x02\x02a", "record 1 value: field "),    // email missing
-        (b"\x02\x02a\x02b\x00", "record 1 value: "), // trailing byte
-        (b"\x02\x09a\x02b", "record 1 value: field "), // name length -5
+        // email missing
+        (b"\x02\x02a", "record 1 value: field /email: expected string, found end of input"),
+        // one byte too many
+        (b"\x02\x02a\x02b\x00", "record 1 value: field /: 1 trailing byte after the datum"),
+        // name length -5
+        (b"\x02\x09a\x02b", "record 1 value: field /name"),
     ];
     for (payload, prefix) in cases {
         let values = vec![
