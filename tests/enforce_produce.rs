@@ -375,11 +375,17 @@ async fn a_record_count_that_lies_and_legacy_magic_are_refused() {
     lying[60] = 5;
     let mut legacy = original.to_vec();
     legacy[16] = 1;
+    let mut control = original.to_vec();
+    control[22] |= 0x20; // attributes: control batch
     for (bytes, expected) in [
         (lying, "batch at byte 0: header says 5 records, found 2"),
         (
             legacy,
             "batch at byte 0: magic 1 is not supported (only record batch v2)",
+        ),
+        (
+            control,
+            "batch at byte 0: control batches cannot be produced by clients",
         ),
     ] {
         let frame = produce_frame(

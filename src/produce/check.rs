@@ -163,7 +163,9 @@ impl<'a> Checker<'a> {
     ) -> Result<([u64; 2], [u64; 2], Option<&'static str>), RecordsError> {
         let batch = batch?;
         if batch.header.is_control() {
-            return Ok(([0; 2], [0; 2], None)); // transaction markers carry no Confluent payloads
+            // Transaction markers come from the coordinator (WriteTxnMarkers), never from a
+            // producer; a control bit on a client batch would otherwise skip every check.
+            return Err(RecordsError::ControlBatch { at: batch.position });
         }
         let section = batch.records_section(scratch, self.max_decompressed)?;
         let (mut bad, mut checked, mut reason) = ([0u64; 2], [0u64; 2], None);
@@ -383,6 +385,7 @@ fn batch_outcome(e: &RecordsError, record_errors: Vec<(i32, String)>) -> Outcome
     let reason = match e {
         RecordsError::TooLarge { .. } => "decompression_bomb",
         RecordsError::LegacyMagic { .. } => "legacy_magic",
+        RecordsError::ControlBatch { .. } => "control_batch",
         _ => "corrupt_batch",
     };
     Outcome::Invalid {
