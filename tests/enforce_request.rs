@@ -221,6 +221,61 @@ async fn registry_down_gives_a_retriable_error_or_passes_when_fail_open() {
 }
 
 #[tokio::test]
+async fn registry_failing_mid_request_still_serves_cached_ids_to_other_partitions() {
+    let reg = registry();
+    let e = enforcer_with(policy(SUBJECT_RULE), reg.clone());
+    let t = topics();
+    let warm = produce_frame(
+        9,
+        -1,
+        42,
+        &[(
+            "orders",
+            t.orders,
+            vec![(0, batch_of(&[good()], Compression::None))],
+        )],
+    );
+    assert!(matches!(
+        run(&e, 9, warm, &t.ids).await,
+        ProduceAction::Forward(_)
+    ));
+    reg.set_down(true);
+    reg.add(5, USER, &["orders-value"]);
+    let frame = produce_frame(
+        9,
+        -1,
+        42,
+        &[(
+            "orders",
+            t.orders,
+            vec![
+                (0, batch_of(&[Some(framed(5, b""))], Compression::None)),
+                (1, batch_of(&[good(), good()], Compression::None)),
+            ],
+        )],
+    );
+    let ProduceAction::Partial { request, rejected } = run(&e, 9, frame, &t.ids).await else {
+        panic!("expected Partial")
+    };
+    let kept: Vec<i32> = decode_request(&request, 9).topic_data[0]
+        .partition_data
+        .iter()
+        .map(|p| p.index)
+        .collect();
+    assert_eq!(
+        kept,
+        vec![1],
+        "the cached id passes although the registry is down"
+    );
+    let refused: Vec<(i32, i16)> = rejected
+        .partitions()
+        .iter()
+        .map(|p| (p.partition, p.error_code))
+        .collect();
+    assert_eq!(refused, vec![(0, 19)]);
+}
+
+#[tokio::test]
 async fn unknown_topic_id_gets_unknown_topic_id_and_known_ids_use_the_name_rule() {
     let e = enforcer(SUBJECT_RULE);
     let t = topics();

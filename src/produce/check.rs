@@ -264,7 +264,10 @@ impl<'a> Checker<'a> {
         id: i32,
     ) -> Result<Arc<CompiledSchema>, Fault> {
         if let Some(down) = &self.registry_down {
-            return Err(Fault::Unavailable(down.clone()));
+            // Registry already failed in this request: answer from the cache or fail fast
+            // rather than wait for the same timeout again.
+            let cached = self.resolve_cached(topic, side, part, id).await;
+            return cached.ok_or_else(|| Fault::Unavailable(down.clone()));
         }
         let schema = match self.registry.schema(id).await {
             Ok(Some(s)) => s,
@@ -285,6 +288,25 @@ impl<'a> Checker<'a> {
             Ok(false) => Err(self.not_in_subject(id, &subject).await),
             Err(e) => Err(self.down(e)),
         }
+    }
+
+    /// `resolve` from cached positive answers only; `None` when something is not cached.
+    async fn resolve_cached(
+        &self,
+        topic: &str,
+        side: Side,
+        part: &PartRule,
+        id: i32,
+    ) -> Option<Arc<CompiledSchema>> {
+        let schema = self.registry.cached_schema(id).await?;
+        if part.level < Level::Subject {
+            return Some(schema);
+        }
+        let subject = subject_name(topic, side, part.subject_strategy, &schema).ok()?;
+        self.registry
+            .cached_member(&subject, id)
+            .await
+            .then_some(schema)
     }
 
     fn down(&mut self, e: RegistryError) -> Fault {
