@@ -166,8 +166,8 @@ fn read_client_id(r: &mut Reader<'_>) -> Result<Option<String>, FrameError> {
         .map(|b| String::from_utf8_lossy(b).into_owned()))
 }
 
-/// `acks` of a Produce request: after the header comes `transactional_id` (NULLABLE_STRING,
-/// COMPACT_NULLABLE_STRING from v9), then `acks` (INT16).
+/// `acks` of a Produce request: after the header comes `transactional_id` (NULLABLE_STRING
+/// from v3, COMPACT_NULLABLE_STRING from v9), then `acks` (INT16); v0–2 start with `acks`.
 pub fn peek_produce_acks(frame: &[u8], header: &RequestHeader) -> Result<i16, FrameError> {
     let offset = header.body_offset.ok_or(FrameError::Malformed {
         what: "produce request header",
@@ -180,7 +180,7 @@ pub fn peek_produce_acks(frame: &[u8], header: &RequestHeader) -> Result<i16, Fr
     let mut r = Reader::new(body);
     if header.api_version >= 9 {
         r.compact_nullable_string("produce transactional id")?;
-    } else {
+    } else if header.api_version >= 3 {
         r.nullable_string("produce transactional id")?;
     }
     r.i16("produce acks")

@@ -11,7 +11,10 @@ fn minimal() -> Config {
 fn example_config_parses_and_validates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/schemagate.example.yaml");
     let config = Config::load(&path).unwrap();
-    assert_eq!(config.bootstrap_servers, vec!["kafka-1:9092", "kafka-2:9092"]);
+    assert_eq!(
+        config.bootstrap_servers,
+        vec!["kafka-1:9092", "kafka-2:9092"]
+    );
     assert_eq!(config.broker_port_base, 19000);
     assert_eq!(config.limits.idle_timeout, Duration::from_secs(600));
     assert_eq!(config.validate(), Vec::<String>::new());
