@@ -191,6 +191,7 @@ pub fn init_tracing(format: LogFormat) {
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
     };
     // Already initialised (e.g. by a test): keep the existing subscriber.

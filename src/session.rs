@@ -127,12 +127,18 @@ pub async fn run(
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let span = tracing::info_span!("conn", conn_id, %peer, target = %target, client_id = tracing::field::Empty);
-    let listener = if target == Target::Bootstrap {
-        "bootstrap"
-    } else {
-        "broker"
+    let (listener, broker_id) = match target {
+        Target::Bootstrap => ("bootstrap", None),
+        Target::Broker(id) => ("broker", Some(id)),
     };
+    let span = tracing::info_span!(
+        "conn",
+        conn_id,
+        %peer,
+        listener,
+        broker_id,
+        client_id = tracing::field::Empty
+    );
     metrics::gauge!(crate::metrics::CONNECTIONS_ACTIVE, "listener" => listener).increment(1);
     async {
         tracing::debug!("connection accepted");
@@ -221,20 +227,9 @@ where
             tracing::Span::current().record("client_id", id.as_str());
             client_id_logged = true;
         }
-        let known = header.known_key();
-        let api_label = known.map_or("unknown", api_name);
-        metrics::counter!(crate::metrics::REQUESTS, "api" => api_label).increment(1);
-        let step = match known {
-            Some(ApiKey::Produce) => produce_step(proxy, frame, &header).await?,
-            Some(ApiKey::ApiVersions)
-                if max_supported_version(ApiKey::ApiVersions)
-                    .is_some_and(|max| header.api_version > max) =>
-            {
-                Step::local(unsupported_api_versions(header.correlation_id))
-            }
-            _ => Step::forward(frame, Reply::Broker),
+        let Some(step) = plan(proxy, frame, &header).await? else {
+            continue;
         };
-        let Some(step) = step else { continue };
         if let Some(reply) = step.reply {
             count.add();
             let entry = InFlight {
@@ -255,6 +250,28 @@ where
                 .map_err(SessionError::BrokerWrite)?;
         }
     }
+}
+
+/// Decide what one request needs: Produce goes through the enforcer, an ApiVersions request
+/// newer than we can decode is answered locally, everything else is forwarded as is.
+async fn plan(
+    proxy: &Proxy,
+    frame: Bytes,
+    header: &RequestHeader,
+) -> Result<Option<Step>, SessionError> {
+    let known = header.known_key();
+    let api_label = known.map_or("unknown", api_name);
+    metrics::counter!(crate::metrics::REQUESTS, "api" => api_label).increment(1);
+    Ok(match known {
+        Some(ApiKey::Produce) => produce_step(proxy, frame, header).await?,
+        Some(ApiKey::ApiVersions)
+            if max_supported_version(ApiKey::ApiVersions)
+                .is_some_and(|max| header.api_version > max) =>
+        {
+            Step::local(unsupported_api_versions(header.correlation_id))
+        }
+        _ => Step::forward(frame, Reply::Broker),
+    })
 }
 
 /// What to do with one request: forward bytes upstream and/or expect a reply.
