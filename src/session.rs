@@ -63,6 +63,10 @@ impl Side {
 pub enum SessionError {
     #[error("client sent a bad frame: {0}")]
     ClientFrame(CodecError),
+    #[error("client connection failed: {0}")]
+    ClientIo(std::io::Error),
+    #[error("broker connection failed: {0}")]
+    BrokerIo(std::io::Error),
     #[error("client sent a malformed request: {0}")]
     ClientRequest(FrameError),
     #[error("cannot write to the client: {0}")]
@@ -98,11 +102,31 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// A peer simply went away (reset, broken pipe): routine, logged below warning level.
+    pub fn is_disconnect(&self) -> bool {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+        let io = match self {
+            SessionError::ClientIo(e) | SessionError::BrokerIo(e) => e,
+            SessionError::ClientWrite(CodecError::Io(e)) => e,
+            _ => return false,
+        };
+        matches!(io.kind(), ConnectionReset | BrokenPipe | ConnectionAborted)
+    }
+
+    /// Sort a broker-side read failure into an I/O failure or a framing problem.
+    pub fn from_broker_read(e: CodecError) -> SessionError {
+        match e {
+            CodecError::Io(e) => SessionError::BrokerIo(e),
+            e => SessionError::BrokerFrame(e),
+        }
+    }
+
     pub fn side(&self) -> Side {
         use SessionError::*;
         match self {
-            ClientFrame(_) | ClientRequest(_) | ClientWrite(_) => Side::Client,
+            ClientFrame(_) | ClientIo(_) | ClientRequest(_) | ClientWrite(_) => Side::Client,
             BrokerFrame(_)
+            | BrokerIo(_)
             | BrokerResponse(_)
             | CorrelationMismatch { .. }
             | BrokerClosed { .. }
@@ -144,6 +168,9 @@ pub async fn run(
         tracing::debug!("connection accepted");
         match serve(&proxy, client, target).await {
             Ok(()) => tracing::debug!("connection closed"),
+            Err(e) if e.is_disconnect() => {
+                tracing::info!(side = e.side().as_str(), error = %e, "connection closed by peer");
+            }
             Err(e) => {
                 let side = e.side().as_str();
                 metrics::counter!(crate::metrics::CONNECTION_ERRORS, "side" => side).increment(1);
@@ -219,6 +246,7 @@ where
                 return Ok(());
             }
             Ok(None) => return Ok(()),
+            Ok(Some(Err(CodecError::Io(e)))) => return Err(SessionError::ClientIo(e)),
             Ok(Some(Err(e))) => return Err(SessionError::ClientFrame(e)),
             Ok(Some(Ok(frame))) => frame,
         };

@@ -97,7 +97,7 @@ where
             frame = upstream.next() => return Err(match frame {
                 None => SessionError::BrokerClosed { in_flight: 0 },
                 Some(Ok(_)) => SessionError::Unsolicited,
-                Some(Err(e)) => SessionError::BrokerFrame(e),
+                Some(Err(e)) => SessionError::from_broker_read(e),
             }),
         };
         let out = match entry.reply {
@@ -108,7 +108,7 @@ where
                     () = shutdown.aborted() => return Err(SessionError::Aborted),
                     frame = upstream.next() => match frame {
                         Some(Ok(frame)) => frame,
-                        Some(Err(e)) => return Err(SessionError::BrokerFrame(e)),
+                        Some(Err(e)) => return Err(SessionError::from_broker_read(e)),
                         None => return Err(SessionError::BrokerClosed {
                             in_flight: count.get(),
                         }),
