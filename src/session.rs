@@ -270,6 +270,8 @@ where
                 // The response side ended (with its own error); nothing more to do here.
                 return Ok(());
             }
+        } else if header.known_key() == Some(ApiKey::Produce) {
+            count.no_reply(header.correlation_id);
         }
         if let Some(request) = step.forward {
             upstream
