@@ -70,8 +70,13 @@ fn config(bootstrap: &str) -> Config {
 const ROUND_TRIP: &str = r#"
 import sys, uuid, time
 from confluent_kafka import Producer, Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 bs, n = sys.argv[1], int(sys.argv[2])
 topic = "t-" + uuid.uuid4().hex[:8]
+if len(sys.argv) > 3 and sys.argv[3] == "create":
+    admin = AdminClient({'bootstrap.servers': bs})
+    for f in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
+        f.result()
 p = Producer({'bootstrap.servers': bs, 'enable.idempotence': True, 'compression.type': 'zstd', 'linger.ms': 5})
 errs = []
 for i in range(n):
@@ -91,6 +96,7 @@ parts = list(md.topics[topic].partitions)
 committed = c.committed([TopicPartition(topic, q) for q in parts], timeout=10)
 for b in md.brokers.values():
     print("broker", b.id, b.host, b.port)
+print("partitions", len(parts))
 print("consumed", got, "committed", sum(tp.offset for tp in committed))
 c.close()
 "#;
@@ -122,6 +128,70 @@ fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (status, text)
+}
+
+const TANSU: &str = "/root/.cache/schemagate/tansu-0.6.0/bin/tansu";
+
+/// A tansu broker with memory storage on a free loopback port; killed on drop.
+struct Tansu {
+    child: Child,
+    addr: String,
+}
+
+impl Tansu {
+    fn start() -> Tansu {
+        let bin = std::env::var("SCHEMAGATE_TANSU").unwrap_or_else(|_| TANSU.to_owned());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = Command::new(&bin)
+            .args(["broker", "--storage-engine", "memory://tansu/"])
+            .args(["--listener-url", &url, "--advertised-listener-url", &url])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start tansu from {bin} (scripts/install-tansu.sh): {e}"));
+        let addr = format!("127.0.0.1:{port}");
+        for _ in 0..100 {
+            if TcpStream::connect(&addr).is_ok() {
+                return Tansu { child, addr };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("tansu did not listen on {addr}");
+    }
+}
+
+impl Drop for Tansu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tansu_round_trip_with_admin_idempotence_zstd_and_group_commits() {
+    let tansu = Tansu::start();
+    let app = App::start(config(&tansu.addr)).await.unwrap();
+    let bootstrap = app.bootstrap_addr().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        run_python(ROUND_TRIP, &[&bootstrap, "10000", "create"])
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("partitions 3"), "{out}");
+    assert!(out.contains("consumed 10000 committed 10000"), "{out}");
+    let proxy_broker = app
+        .broker_addr(111)
+        .expect("tansu's node 111 got a listener");
+    assert!(
+        out.contains(&format!("broker 111 127.0.0.1 {}", proxy_broker.port())),
+        "{out}"
+    );
+    app.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
