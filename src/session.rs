@@ -81,8 +81,12 @@ pub enum SessionError {
         got: i32,
         api_key: i16,
     },
-    #[error("broker closed the connection with {in_flight} request(s) in flight")]
-    BrokerClosed { in_flight: usize },
+    #[error("broker closed the connection with {in_flight} request(s) in flight{}",
+        .api_key.map(|k| format!(" (awaiting api key {k})")).unwrap_or_default())]
+    BrokerClosed {
+        in_flight: usize,
+        api_key: Option<i16>,
+    },
     #[error("broker sent a response while no request was in flight")]
     Unsolicited,
     #[error("cannot write to the broker: {0}")]

@@ -138,7 +138,7 @@ where
             // Nothing is in flight: the broker may only close the connection.
             frame = upstream.next() => match frame {
                 Some(Ok(frame)) if count.is_stray(&frame) => continue,
-                None => return Err(SessionError::BrokerClosed { in_flight: 0 }),
+                None => return Err(SessionError::BrokerClosed { in_flight: 0, api_key: None }),
                 Some(Ok(_)) => return Err(SessionError::Unsolicited),
                 Some(Err(e)) => return Err(SessionError::from_broker_read(e)),
             },
@@ -174,6 +174,7 @@ where
                 Some(Err(e)) => return Err(SessionError::from_broker_read(e)),
                 None => return Err(SessionError::BrokerClosed {
                     in_flight: count.get(),
+                    api_key: Some(entry.api_key),
                 }),
             },
         };

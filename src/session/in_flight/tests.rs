@@ -173,7 +173,7 @@ async fn broker_closing_while_idle_or_sending_unsolicited_frames_ends_the_sessio
     drop(h.broker);
     assert!(matches!(
         h.task.await.unwrap(),
-        Err(SessionError::BrokerClosed { in_flight: 0 })
+        Err(SessionError::BrokerClosed { in_flight: 0, .. })
     ));
     let mut h = start();
     h.broker.write_all(&response(9, b"")).await.unwrap();
