@@ -1,6 +1,6 @@
 """Admin operations through one bootstrap address (confluent-kafka AdminClient).
 
-  admin.py create-topic BOOTSTRAP TOPIC PARTITIONS
+  admin.py create-topic BOOTSTRAP TOPIC PARTITIONS [--extra KEY=VALUE ...]
       creates the topic (replication factor 1) and waits until its metadata shows
       every partition with a leader; prints {"topic", "partitions"}.
   admin.py addresses BOOTSTRAP [--group GROUP]
@@ -17,8 +17,14 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from sgclient import ConnectionLog, emit, fail, traced
 
 
+def client_config(args):
+    config = {"bootstrap.servers": args.bootstrap}
+    config.update(item.split("=", 1) for item in args.extra)
+    return config
+
+
 def create_topic(args):
-    admin = AdminClient({"bootstrap.servers": args.bootstrap})
+    admin = AdminClient(client_config(args))
     futures = admin.create_topics(
         [NewTopic(args.topic, num_partitions=args.partitions, replication_factor=1)],
         operation_timeout=30,
@@ -41,7 +47,7 @@ def create_topic(args):
 
 def addresses(args):
     log = ConnectionLog()
-    admin = AdminClient(traced({"bootstrap.servers": args.bootstrap}, log, "admin"))
+    admin = AdminClient(traced(client_config(args), log, "admin"))
     metadata = admin.list_topics(timeout=15)
     metadata_brokers = {str(b.id): f"{b.host}:{b.port}" for b in metadata.brokers.values()}
     cluster = admin.describe_cluster(request_timeout=15).result(timeout=20)
@@ -68,10 +74,12 @@ def main():
     create.add_argument("bootstrap")
     create.add_argument("topic")
     create.add_argument("partitions", type=int)
+    create.add_argument("--extra", action="append", default=[], help="librdkafka KEY=VALUE")
     create.set_defaults(run=create_topic)
     learn = commands.add_parser("addresses")
     learn.add_argument("bootstrap")
     learn.add_argument("--group")
+    learn.add_argument("--extra", action="append", default=[], help="librdkafka KEY=VALUE")
     learn.set_defaults(run=addresses)
     args = parser.parse_args()
     args.run(args)

@@ -114,3 +114,38 @@ pub async fn node(script: &str, args: &[String], timeout: Duration) -> ClientOut
 pub fn args<const N: usize>(items: [&str; N]) -> Vec<String> {
     items.iter().map(|item| (*item).to_owned()).collect()
 }
+
+/// Creates `topic` with `partitions` partitions through `bootstrap` (confluent-kafka admin) and
+/// waits until every partition has a leader. `extra` are librdkafka `KEY=VALUE` settings.
+pub async fn create_topic_with(bootstrap: &str, topic: &str, partitions: u32, extra: &[&str]) {
+    let mut arguments = args(["create-topic", bootstrap, topic, &partitions.to_string()]);
+    for setting in extra {
+        arguments.extend(args(["--extra", setting]));
+    }
+    let output = python("admin.py", &arguments, &[], Duration::from_secs(60)).await;
+    assert_eq!(
+        output.json()["partitions"],
+        partitions,
+        "{}",
+        output.describe()
+    );
+}
+
+/// [`create_topic_with`] without extra settings.
+pub async fn create_topic(bootstrap: &str, topic: &str, partitions: u32) {
+    create_topic_with(bootstrap, topic, partitions, &[]).await;
+}
+
+/// The strings of a JSON array (e.g. a program's `connections`).
+pub fn strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("expected a JSON array, got {value}"))
+        .iter()
+        .map(|item| {
+            item.as_str()
+                .unwrap_or_else(|| panic!("not a string: {item}"))
+                .to_owned()
+        })
+        .collect()
+}

@@ -6,6 +6,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod clients;
+pub mod learned;
 pub mod mock;
 pub mod net;
 // pub mod proxy;
@@ -13,7 +14,7 @@ pub mod tansu;
 pub mod tools;
 pub mod wire;
 
-pub use clients::{ClientOutput, node, python};
+pub use clients::{ClientOutput, create_topic, create_topic_with, node, python};
 pub use mock::MockCluster;
 pub use net::{free_port, random_topic_name};
 // pub use proxy::{Proxy, start_proxy};

@@ -81,3 +81,18 @@ impl Proxy {
         }
     }
 }
+
+impl Proxy {
+    /// Asserts that each learned broker is exactly this proxy's listener for its node id.
+    pub fn assert_rewritten(&self, learned: &[super::learned::LearnedBroker], what: &str) {
+        assert!(!learned.is_empty(), "{what}: no brokers in the response");
+        for broker in learned {
+            let expected = self.broker_addr(broker.node_id).to_string();
+            assert_eq!(
+                broker.address, expected,
+                "{what}: node {} is advertised at {} instead of the proxy's {expected}",
+                broker.node_id, broker.address
+            );
+        }
+    }
+}
