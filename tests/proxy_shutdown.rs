@@ -88,7 +88,8 @@ async fn shutdown_answers_every_request_in_flight() {
     assert_all_answered(&mut connection, &sent, started).await;
     tokio::time::timeout(Duration::from_secs(30), app.wait())
         .await
-        .expect("proxy did not exit within 30s of shutdown");
+        .expect("proxy did not exit within 30s of shutdown")
+        .expect("clean drain");
     assert!(
         refuses_connections(bootstrap),
         "the bootstrap listener still accepts after shutdown"

@@ -14,7 +14,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use bytes::Buf;
+use bytes::{Buf, Bytes, BytesMut};
 use kafka_protocol::messages::FetchRequest;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::protocol::StrBytes;
@@ -42,8 +42,59 @@ fn control_type(record: &Record) -> i16 {
     key.get_i16()
 }
 
-/// Records of one partition, fetched raw through the proxy's port for its leader.
-async fn fetch_partition(proxy: &Proxy, leader: i32, topic: &str, partition: i32) -> Vec<Record> {
+/// CRC-32C (Castagnoli), as record batches use.
+fn crc32c(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for byte in data {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// The mock writes its COMMIT/ABORT control batches with CRC 0; fill in the real CRC so the
+/// (strict) decoder accepts them. Data batches are left exactly as fetched.
+fn with_control_batch_crcs(records: Bytes) -> Bytes {
+    const LENGTH_AT: usize = 8;
+    const CRC_AT: usize = 17;
+    const ATTRIBUTES_AT: usize = 21;
+    const CONTROL_FLAG: u8 = 0x20;
+    let mut bytes = BytesMut::from(&records[..]);
+    let mut start = 0;
+    while start + ATTRIBUTES_AT + 2 <= bytes.len() {
+        let length = i32::from_be_bytes(
+            bytes[start + LENGTH_AT..start + LENGTH_AT + 4]
+                .try_into()
+                .expect("4 bytes"),
+        );
+        let end = start + 12 + usize::try_from(length).expect("batch length");
+        if end > bytes.len() {
+            break;
+        }
+        let control = bytes[start + ATTRIBUTES_AT + 1] & CONTROL_FLAG != 0;
+        if control && bytes[start + CRC_AT..start + CRC_AT + 4] == [0, 0, 0, 0] {
+            let crc = crc32c(&bytes[start + ATTRIBUTES_AT..end]);
+            bytes[start + CRC_AT..start + CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+        }
+        start = end;
+    }
+    bytes.freeze()
+}
+
+/// One Fetch of `partition` from `offset` through the proxy's port for its leader:
+/// (records, high watermark).
+async fn fetch_once(
+    connection: &mut KafkaConnection,
+    topic: &str,
+    partition: i32,
+    offset: i64,
+) -> (Vec<Record>, i64) {
     let request = FetchRequest::default()
         .with_max_wait_ms(100)
         .with_min_bytes(1)
@@ -55,21 +106,43 @@ async fn fetch_partition(proxy: &Proxy, leader: i32, topic: &str, partition: i32
                 .with_partitions(vec![
                     FetchPartition::default()
                         .with_partition(partition)
-                        .with_fetch_offset(0)
+                        .with_fetch_offset(offset)
                         .with_partition_max_bytes(8 << 20),
                 ]),
         ]);
-    let mut connection = KafkaConnection::connect(proxy.broker_addr(leader)).await;
     let response = connection.request(&request, 12).await;
     let data = &response.responses[0].partitions[0];
-    assert_eq!(data.error_code, 0, "Fetch {topic}/{partition}: {data:?}");
-    let mut bytes = data.records.clone().unwrap_or_default();
+    assert_eq!(
+        data.error_code, 0,
+        "Fetch {topic}/{partition} at {offset}: {data:?}"
+    );
+    let mut bytes = with_control_batch_crcs(data.records.clone().unwrap_or_default());
     let mut records = Vec::new();
     while bytes.has_remaining() {
         let set = RecordBatchDecoder::decode(&mut bytes).expect("decode fetched record batch");
         records.extend(set.records);
     }
-    records
+    (records, data.high_watermark)
+}
+
+/// The whole log of one partition, fetched raw through the proxy. The mock returns one
+/// batch per Fetch, so this fetches from the next offset until the high watermark.
+async fn fetch_partition(proxy: &Proxy, leader: i32, topic: &str, partition: i32) -> Vec<Record> {
+    let mut connection = KafkaConnection::connect(proxy.broker_addr(leader)).await;
+    let mut log: Vec<Record> = Vec::new();
+    let mut offset = 0;
+    loop {
+        let (records, high_watermark) = fetch_once(&mut connection, topic, partition, offset).await;
+        if offset >= high_watermark {
+            return log;
+        }
+        let last = records.iter().map(|r| r.offset).max();
+        let last = last.unwrap_or_else(|| {
+            panic!("no records at {offset} below the high watermark {high_watermark}")
+        });
+        log.extend(records.into_iter().filter(|r| r.offset >= offset));
+        offset = last + 1;
+    }
 }
 
 /// Applies read_committed to one partition's log: (visible values, aborted values, markers).
