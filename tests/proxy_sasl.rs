@@ -86,9 +86,8 @@ async fn wrong_password_fails_fast_with_the_brokers_authentication_error() {
     let proxied = seed_producer(&proxy.bootstrap(), &topic, "wrong").await;
     let elapsed = started.elapsed();
 
-    assert_eq!(
+    assert!(
         proxied.json()["auth_error"].is_string(),
-        true,
         "{}",
         proxied.describe()
     );
