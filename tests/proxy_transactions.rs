@@ -7,7 +7,8 @@
 //! therefore (a) runs the real transactional producer and a real read_committed consumer
 //! through the proxy, and (b) fetches every partition raw through the proxy and applies
 //! read_committed the way a broker's aborted-transaction index does: a transactional batch
-//! is visible only if its producer's next control record is COMMIT.
+//! is visible only if its producer's next control record is COMMIT. Since the mock returns
+//! one batch per Fetch, the log is read batch by batch up to the high watermark.
 
 mod common;
 

@@ -9,7 +9,7 @@ loopback, reachable by any process while the client lives. Prints
 Known gaps of the mock (librdkafka 2.16): no CreateTopics, DescribeCluster or DescribeGroups
 (topics auto-create with 4 partitions), and Fetch always reports zero aborted transactions,
 so a read_committed consumer still receives aborted records although EndTxn writes the
-abort markers.
+abort markers; it also returns one batch per Fetch and writes control batches with CRC 0.
 """
 import json
 import sys

@@ -2,7 +2,8 @@
 //!
 //! The mock auto-creates topics (4 partitions), implements transactions (EndTxn) and
 //! FindCoordinator, but not CreateTopics, DescribeCluster or DescribeGroups, and its Fetch
-//! always reports zero aborted transactions (see `tests/clients/mock_cluster.py`).
+//! always reports zero aborted transactions, returns one batch per Fetch and writes control
+//! batches with CRC 0 (see `tests/clients/mock_cluster.py`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
