@@ -180,7 +180,7 @@ impl EmbeddedRegistry {
             .await
             .map_err(kafka)?;
         let ready_at = log::end_offset(&writer).await.map_err(kafka)?;
-        let shared = Arc::new(log::Shared::new());
+        let shared = Arc::new(log::Shared::default());
         let cancel = CancellationToken::new();
         tokio::spawn(log::tail(
             reader,

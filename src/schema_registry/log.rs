@@ -35,8 +35,8 @@ pub struct Shared {
     pub ready: AtomicBool,
 }
 
-impl Shared {
-    pub fn new() -> Self {
+impl Default for Shared {
+    fn default() -> Self {
         Shared {
             state: RwLock::new(State::default()),
             next_offset: watch::Sender::new(0),

@@ -131,7 +131,11 @@ impl Answer {
     /// Assert a Confluent error envelope with this status and code; returns the message.
     pub fn error(&self, status: u16, code: u64) -> String {
         assert_eq!(self.status, status, "status of {self:?}");
-        assert_eq!(self.body["error_code"].as_u64(), Some(code), "code of {self:?}");
+        assert_eq!(
+            self.body["error_code"].as_u64(),
+            Some(code),
+            "code of {self:?}"
+        );
         self.body["message"]
             .as_str()
             .unwrap_or_else(|| panic!("no message in {self:?}"))
