@@ -88,6 +88,7 @@ pub fn router(registry: Arc<EmbeddedRegistry>) -> Router {
             get(schemas::referenced_by),
         )
         .route("/schemas/types", get(schemas::types))
+        .route("/contexts", get(schemas::contexts))
         .route("/schemas/ids/{id}", get(schemas::get_by_id))
         .route("/schemas/ids/{id}/schema", get(schemas::get_text_by_id))
         .route("/schemas/ids/{id}/versions", get(schemas::versions_by_id))

@@ -101,7 +101,15 @@ pub async fn tail(
 ) {
     let mut next = loop {
         match reader.get_offset(OffsetAt::Earliest).await {
-            Ok(start) => break start,
+            Ok(start) => {
+                // Offsets below the log start will never be read: count them as applied.
+                shared.next_offset.send_if_modified(|n| {
+                    let moved = *n < start;
+                    *n = (*n).max(start);
+                    moved
+                });
+                break start;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "reading the start of the schemas log");
                 if pause_or_cancel(&cancel).await {
@@ -127,6 +135,7 @@ pub async fn tail(
                 // The log start moved past us (retention or deleted records): resume there.
                 if let Ok(start) = reader.get_offset(OffsetAt::Earliest).await {
                     next = next.max(start);
+                    shared.next_offset.send_replace(next);
                 }
             }
             Err(e) => {

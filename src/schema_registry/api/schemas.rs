@@ -123,6 +123,11 @@ pub async fn types() -> Answer {
     Ok(ok(json!(["JSON", "PROTOBUF", "AVRO"])))
 }
 
+/// Only the default context exists here.
+pub async fn contexts() -> Answer {
+    Ok(ok(json!(["."])))
+}
+
 fn parse_id(id: &str) -> Result<i32, ApiError> {
     id.parse::<i32>()
         .map_err(|_| ApiError::new(40403, format!("Schema {id} not found")))
