@@ -40,7 +40,7 @@ use records::LogRecord;
 use state::State;
 
 /// How many times a write whose proposal lost a race is recomputed before giving up.
-const MAX_WRITE_ATTEMPTS: usize = 20;
+const MAX_WRITE_ATTEMPTS: usize = 50;
 
 /// Embedded registry settings (`embedded_registry:` section).
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -249,12 +249,23 @@ impl EmbeddedRegistry {
         }
     }
 
+    /// Read the log (on the writer's connection) until every record below `target` is applied.
+    async fn read_until(&self, target: i64) -> Result<(), ApiError> {
+        tokio::time::timeout(
+            self.write_timeout,
+            log::read_until(&self.writer, &self.shared, target),
+        )
+        .await
+        .map_err(|_| ApiError::timeout(format!("reading the schemas log up to offset {target}")))?
+        .map_err(ApiError::store)
+    }
+
     async fn catch_up(&self) -> Result<(), ApiError> {
         let end = tokio::time::timeout(self.write_timeout, log::end_offset(&self.writer))
             .await
             .map_err(|_| ApiError::timeout("reading the schemas log end offset"))?
             .map_err(ApiError::store)?;
-        self.wait_applied(end, self.write_timeout).await
+        self.read_until(end).await
     }
 
     /// Run a write: `plan` sees the caught-up state and proposes records; they are produced and
@@ -276,11 +287,14 @@ impl EmbeddedRegistry {
                 } => (records, result, won),
             };
             let last = self.produce(&records).await?;
-            self.wait_applied(last + 1, self.write_timeout).await?;
+            self.read_until(last + 1).await?;
             if won(&self.state()) {
                 return Ok(result);
             }
             tracing::debug!(attempt, "schemas write lost a race; re-planning");
+            // Two instances with queued writes otherwise race in lockstep, and the slightly
+            // slower one could lose every round.
+            tokio::time::sleep(race_jitter(attempt)).await;
         }
         Err(ApiError::store(format!(
             "gave up after {MAX_WRITE_ATTEMPTS} attempts racing other registry instances"
@@ -293,6 +307,16 @@ impl EmbeddedRegistry {
             .map_err(|_| ApiError::timeout("producing to the schemas log"))?
             .map_err(ApiError::store)
     }
+}
+
+/// A random pause of up to 10 ms per lost attempt (capped at 100 ms).
+fn race_jitter(attempt: usize) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let cap_ms = u64::try_from(attempt.saturating_add(1).min(10)).unwrap_or(10) * 10;
+    Duration::from_millis(random % cap_ms.max(1))
 }
 
 impl crate::registry::LocalRegistry for EmbeddedRegistry {
