@@ -65,6 +65,14 @@ async fn register_lookup_and_read_back() {
     let mut types = get(u, "/schemas/types").await.ok().clone();
     types.as_array_mut().unwrap().sort_by_key(|v| v.to_string());
     assert_eq!(types, json!(["AVRO", "JSON", "PROTOBUF"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_matches_canonical_form() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
+    let v1 = record_schema("User", &["id"]);
+    register(u, "users-value", &v1).await;
     // Lookup matches the canonical form, whatever the spacing sent.
     let spaced =
         serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&v1).unwrap())
@@ -235,7 +243,7 @@ async fn delete_errors_and_semantics() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn validation_errors() {
+async fn invalid_version_and_schema() {
     let (_tansu, r) = setup().await;
     let u = &r.url;
     register(u, "s", "\"int\"").await;
@@ -306,6 +314,12 @@ async fn validation_errors() {
     .await
     .error(422, 42201);
     assert!(m.contains("missing"), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_level_mode_subject_and_body() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
     // Compatibility level and mode names.
     let m = put(u, "/config", json!({"compatibility": "SIDEWAYS"}))
         .await
@@ -371,7 +385,7 @@ async fn json_and_protobuf_are_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn config_and_mode() {
+async fn config_levels_and_defaults() {
     let (_tansu, r) = setup().await;
     let u = &r.url;
     assert_eq!(
@@ -406,6 +420,12 @@ async fn config_and_mode() {
         get(u, "/config").await.ok()["compatibilityLevel"],
         "BACKWARD"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modes_readonly_and_import() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
     // Modes.
     assert_eq!(get(u, "/mode").await.ok(), &json!({"mode": "READWRITE"}));
     put(u, "/mode/ro", json!({"mode": "READONLY"})).await.ok();

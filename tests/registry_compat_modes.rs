@@ -44,49 +44,75 @@ async fn fresh(u: &str, subject: &str, level: &str, v1: &str) {
     try_register(u, subject, v1).await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_walkthrough_per_mode() {
+async fn setup() -> (Tansu, Instance) {
     let tansu = Tansu::start().await;
-    let r = start_registry(&tansu.bootstrap, "_schemas").await;
-    let u = &r.url;
-    let no_default = user(&[("email", None)]);
-    let with_default = user(&[("email", Some(json!("")))]);
-    let base = user(&[]);
-    let base_with_name = user(&[("name", None)]);
+    let instance = start_registry(&tansu.bootstrap, "_schemas").await;
+    (tansu, instance)
+}
 
-    // BACKWARD: deleting a field and adding one with a default are accepted...
-    fresh(u, "bw-del", "BACKWARD", &base_with_name).await;
-    try_register(u, "bw-del", &base).await.unwrap();
-    fresh(u, "bw-add-default", "BACKWARD", &base).await;
-    try_register(u, "bw-add-default", &with_default)
+fn no_default() -> String {
+    user(&[("email", None)])
+}
+
+fn with_default() -> String {
+    user(&[("email", Some(json!("")))])
+}
+
+fn base() -> String {
+    user(&[])
+}
+
+fn base_with_name() -> String {
+    user(&[("name", None)])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backward_allows_deleting_and_adding_with_default_only() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
+    fresh(u, "bw-del", "BACKWARD", &base_with_name()).await;
+    try_register(u, "bw-del", &base()).await.unwrap();
+    fresh(u, "bw-add-default", "BACKWARD", &base()).await;
+    try_register(u, "bw-add-default", &with_default())
         .await
         .unwrap();
-    // ...adding one without a default is refused, naming the field.
-    fresh(u, "bw-add", "BACKWARD", &base).await;
-    let m = try_register(u, "bw-add", &no_default).await.unwrap_err();
+    fresh(u, "bw-add", "BACKWARD", &base()).await;
+    let m = try_register(u, "bw-add", &no_default()).await.unwrap_err();
     assert!(m.contains("/fields/email"), "{m}");
     assert!(m.contains("\"bw-add\""), "{m}");
+}
 
-    // FORWARD is the mirror: adding without a default is fine, deleting a required field is not.
-    fresh(u, "fw-add", "FORWARD", &base).await;
-    try_register(u, "fw-add", &no_default).await.unwrap();
-    fresh(u, "fw-del", "FORWARD", &base_with_name).await;
-    let m = try_register(u, "fw-del", &base).await.unwrap_err();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_is_the_mirror() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
+    fresh(u, "fw-add", "FORWARD", &base()).await;
+    try_register(u, "fw-add", &no_default()).await.unwrap();
+    fresh(u, "fw-del", "FORWARD", &base_with_name()).await;
+    let m = try_register(u, "fw-del", &base()).await.unwrap_err();
     assert!(m.contains("name"), "{m}");
-    fresh(u, "fw-del-default", "FORWARD", &with_default).await;
-    try_register(u, "fw-del-default", &base).await.unwrap();
+    fresh(u, "fw-del-default", "FORWARD", &with_default()).await;
+    try_register(u, "fw-del-default", &base()).await.unwrap();
+}
 
-    // FULL needs both: only fields with defaults come and go.
-    fresh(u, "full", "FULL", &base).await;
-    try_register(u, "full", &no_default).await.unwrap_err();
-    try_register(u, "full", &with_default).await.unwrap();
-    try_register(u, "full", &base).await.unwrap();
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_needs_both_directions() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
+    fresh(u, "full", "FULL", &base()).await;
+    try_register(u, "full", &no_default()).await.unwrap_err();
+    try_register(u, "full", &with_default()).await.unwrap();
+    try_register(u, "full", &base()).await.unwrap();
+}
 
-    // Transitive: v3 fits v2 but not v1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_transitive_refuses_v3_that_only_fits_v2() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
     let v1 = user(&[("a", None)]);
     let v2 = user(&[("a", Some(json!("")))]);
     let v3 = user(&[]);
-    // FORWARD: v2 reads v3 (a has a default) but v1 cannot (a required, missing).
+    // v2 reads v3 (a has a default) but v1 cannot (a is required and missing).
     fresh(u, "fwt", "FORWARD_TRANSITIVE", &v1).await;
     try_register(u, "fwt", &v2).await.unwrap();
     let m = try_register(u, "fwt", &v3).await.unwrap_err();
@@ -94,11 +120,18 @@ async fn seed_walkthrough_per_mode() {
     fresh(u, "fw-non-transitive", "FORWARD", &v1).await;
     try_register(u, "fw-non-transitive", &v2).await.unwrap();
     try_register(u, "fw-non-transitive", &v3).await.unwrap();
-    // BACKWARD: v3 (b with default) reads v2 but not v1 where b had another type.
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backward_and_full_transitive_refuse_v3_that_only_fits_v2() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
+    // v3 (b: string with default) reads v2 (no b) but not v1 (b: boolean).
     let b1 = json!({"type": "record", "name": "T", "fields": [{"name": "b", "type": "boolean"}]})
         .to_string();
     let b2 = json!({"type": "record", "name": "T", "fields": []}).to_string();
-    let b3 = json!({"type": "record", "name": "T", "fields": [{"name": "b", "type": "string", "default": ""}]}).to_string();
+    let b3 = json!({"type": "record", "name": "T", "fields": [{"name": "b", "type": "string", "default": ""}]})
+        .to_string();
     fresh(u, "bwt", "BACKWARD_TRANSITIVE", &b1).await;
     try_register(u, "bwt", &b2).await.unwrap();
     let m = try_register(u, "bwt", &b3).await.unwrap_err();
@@ -106,10 +139,9 @@ async fn seed_walkthrough_per_mode() {
     fresh(u, "bw-non-transitive", "BACKWARD", &b1).await;
     try_register(u, "bw-non-transitive", &b2).await.unwrap();
     try_register(u, "bw-non-transitive", &b3).await.unwrap();
+    // FULL_TRANSITIVE: v1 cannot read v2 (b missing, no default).
     fresh(u, "fullt", "FULL_TRANSITIVE", &b1).await;
-    // FULL: b2 → b1 forward fails (b1 reads b2: b missing, no default).
     try_register(u, "fullt", &b2).await.unwrap_err();
-
     // Soft-deleted versions don't count for transitive checks.
     delete(u, "/subjects/bwt/versions/1").await.ok();
     try_register(u, "bwt", &b3).await.unwrap();
