@@ -35,7 +35,7 @@ fn settings_tombstones(state: &State, subject: &str) -> Vec<LogRecord> {
     records
 }
 
-fn plan_delete_subject(
+pub(super) fn plan_delete_subject(
     state: &State,
     subject: &str,
     permanent: bool,
@@ -90,7 +90,7 @@ fn plan_delete_subject(
     })
 }
 
-fn plan_delete_version(
+pub(super) fn plan_delete_version(
     state: &State,
     subject: &str,
     version: VersionId,
