@@ -13,8 +13,14 @@
 //!   produces them with acks=all and returns only after the tailer applied them and the state
 //!   shows they won; a proposal that lost a race (another instance took the id or version first)
 //!   is recomputed. Writes within one instance are serialized by `write_lock`;
+//! - writers read the log themselves (on their own connection) up to the log end and up to
+//!   their own record, so a write does not wait for the tailer's long poll;
 //! - AVRO schemas are canonicalised and compatibility-checked; JSON Schema is only checked to be
 //!   well-formed JSON and Protobuf to be non-empty, and neither is compatibility-checked yet.
+//!
+//! Kafka client: rskafka (pure Rust, tokio-native, no C toolchain, already used by the crate).
+//! Its `create_topic` sends no topic configs, so [`topic`] sends the CreateTopics request that
+//! sets `cleanup.policy=compact` itself.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -336,7 +342,7 @@ impl crate::registry::LocalRegistry for EmbeddedRegistry {
     }
 
     fn is_ready(&self) -> bool {
-        self.shared.ready.load(Ordering::Acquire)
+        self.shared.ready.load(Ordering::Acquire) && !self.cancel.is_cancelled()
     }
 }
 

@@ -205,6 +205,16 @@ async fn delete_errors_and_semantics() {
     get(u, "/schemas/ids/1").await.ok();
     assert_eq!(get(u, "/subjects/s/versions").await.ok(), &json!([2]));
     assert_eq!(
+        get(u, "/subjects/s/versions?deletedOnly=true").await.ok(),
+        &json!([1])
+    );
+    assert_eq!(
+        get(u, "/subjects/s/versions?deleted=true&offset=1&limit=1")
+            .await
+            .ok(),
+        &json!([2])
+    );
+    assert_eq!(
         get(u, "/subjects/s/versions?deleted=true").await.ok(),
         &json!([1, 2])
     );
@@ -213,6 +223,10 @@ async fn delete_errors_and_semantics() {
     let m = delete(u, "/subjects/s").await.error(404, 40404);
     assert!(m.contains("soft deleted"), "{m}");
     get(u, "/subjects/s/versions").await.error(404, 40401);
+    assert_eq!(
+        get(u, "/subjects?deletedOnly=true").await.ok(),
+        &json!(["s"])
+    );
     // A new registration after soft delete continues the version numbers.
     register(u, "s", "\"string\"").await;
     assert_eq!(
