@@ -62,6 +62,10 @@ async fn register_lookup_and_read_back() {
         get(u, "/schemas/ids/1/versions").await.ok(),
         &json!([{"subject": "other-value", "version": 1}, {"subject": "users-value", "version": 1}])
     );
+    let all = get(u, "/schemas?subjectPrefix=users").await.ok().clone();
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    assert_eq!(all[0]["subject"], "users-value");
+    assert_eq!(get(u, "/contexts").await.ok(), &json!(["."]));
     let mut types = get(u, "/schemas/types").await.ok().clone();
     types.as_array_mut().unwrap().sort_by_key(|v| v.to_string());
     assert_eq!(types, json!(["AVRO", "JSON", "PROTOBUF"]));

@@ -68,6 +68,7 @@ pub fn router(registry: Arc<EmbeddedRegistry>) -> Router {
         .merge(settings_routes())
         .route("/", get(root).post(root))
         .route("/contexts", get(schemas::contexts))
+        .route("/schemas", get(schemas::list_schemas))
         .route("/schemas/types", get(schemas::types))
         .route("/schemas/ids/{id}", get(schemas::get_by_id))
         .route("/schemas/ids/{id}/schema", get(schemas::get_text_by_id))

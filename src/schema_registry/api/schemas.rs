@@ -55,6 +55,34 @@ pub async fn list_versions(reg: Reg, Path(subject): Path<String>, params: Params
     Ok(ok(json!(page(versions, &params))))
 }
 
+/// `GET /schemas`: every (live unless `deleted`) version as a Schema object, or only each
+/// subject's latest with `latestOnly`.
+pub async fn list_schemas(reg: Reg, params: Params) -> Answer {
+    let prefix = params
+        .get("subjectPrefix")
+        .map(String::as_str)
+        .unwrap_or("");
+    let deleted = flag(&params, "deleted");
+    let latest_only = flag(&params, "latestOnly");
+    let state = reg.state();
+    let mut out = Vec::new();
+    for subject in state.subject_names(deleted) {
+        if !subject.starts_with(prefix) {
+            continue;
+        }
+        let mut versions = state.visible_versions(&subject, deleted);
+        if latest_only {
+            versions = versions.split_off(versions.len().saturating_sub(1));
+        }
+        for (number, info) in versions {
+            if let Some(schema) = state.schema(info.id) {
+                out.push(schema_object(&subject, number, info.id, schema));
+            }
+        }
+    }
+    Ok(ok(json!(page(out, &params))))
+}
+
 /// Resolve `subject`/`version` among the visible versions (live only unless `deleted`).
 fn find_version(
     state: &State,
