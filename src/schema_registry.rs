@@ -52,6 +52,8 @@ const MAX_WRITE_ATTEMPTS: usize = 50;
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmbeddedRegistryConfig {
+    /// Run the embedded registry (ignored when `registry.url` names an external one).
+    pub enabled: bool,
     /// REST listen address.
     pub listen: String,
     /// The topic holding the registry state.
@@ -69,6 +71,7 @@ pub struct EmbeddedRegistryConfig {
 impl Default for EmbeddedRegistryConfig {
     fn default() -> Self {
         EmbeddedRegistryConfig {
+            enabled: true,
             listen: "127.0.0.1:8081".to_owned(),
             topic: "_schemas".to_owned(),
             bootstrap_servers: None,
