@@ -35,17 +35,19 @@ impl MockCluster {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the mock cluster with the project venv python");
+        let stdout = child.stdout.take().expect("stdout");
+        // Owned from here on, so a failed start still kills the process.
+        let mut mock = MockCluster {
+            child,
+            bootstrap: String::new(),
+        };
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
+        BufReader::new(stdout)
             .read_line(&mut line)
             .expect("mock cluster bootstrap line");
-        let bootstrap = line.trim().to_owned();
-        assert_eq!(
-            bootstrap.split(',').count(),
-            3,
-            "mock cluster said {bootstrap:?}"
-        );
-        MockCluster { child, bootstrap }
+        mock.bootstrap = line.trim().to_owned();
+        assert_eq!(mock.bootstrap.split(',').count(), 3, "mock said {line:?}");
+        mock
     }
 }
 
@@ -164,14 +166,18 @@ impl Tansu {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("start tansu from {bin} (scripts/install-tansu.sh): {e}"));
-        let addr = format!("127.0.0.1:{port}");
+        // Owned from here on, so a start-up failure still kills the process.
+        let tansu = Tansu {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        };
         for _ in 0..100 {
-            if TcpStream::connect(&addr).is_ok() {
-                return Tansu { child, addr };
+            if TcpStream::connect(&tansu.addr).is_ok() {
+                return tansu;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("tansu did not listen on {addr}");
+        panic!("tansu did not listen on {}", tansu.addr);
     }
 }
 
