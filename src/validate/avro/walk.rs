@@ -39,6 +39,9 @@ pub(super) struct Failure {
 
 pub(super) type Walk<T> = Result<T, Box<Failure>>;
 
+// Cold and out of line: error paths must not bloat or slow the inlined success paths.
+#[cold]
+#[inline(never)]
 fn fail<T>(message: String) -> Walk<T> {
     Err(Box::new(Failure {
         rev_path: Vec::new(),
@@ -72,19 +75,32 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
+    #[inline]
     fn byte(&mut self, what: &str) -> Walk<u8> {
         match self.buf.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
                 Ok(b)
             }
-            None => fail(format!("expected {what}, found end of input")),
+            None => end_of_input(what),
         }
     }
 
     /// A varint of at most 10 bytes. Like apache-avro, bits shifted past 64 in the tenth byte
     /// are dropped, and an eleventh byte is an overflow.
+    #[inline]
     pub(super) fn varint(&mut self, what: &str) -> Walk<u64> {
+        // Most varints (small ints, lengths, indices, block counts) are one byte.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.varint_multi(what)
+    }
+
+    fn varint_multi(&mut self, what: &str) -> Walk<u64> {
         let mut value = 0u64;
         for index in 0..10u32 {
             let byte = self.byte(what)?;
@@ -96,11 +112,13 @@ impl<'a> Cursor<'a> {
         fail(format!("varint overflow: {what} is longer than 10 bytes"))
     }
 
+    #[inline]
     pub(super) fn long(&mut self, what: &str) -> Walk<i64> {
         let z = self.varint(what)?;
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
 
+    #[inline]
     pub(super) fn int(&mut self, what: &str) -> Walk<i32> {
         let value = self.long(what)?;
         match i32::try_from(value) {
@@ -110,6 +128,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `n` raw bytes.
+    #[inline]
     pub(super) fn take(&mut self, n: usize, what: &str) -> Walk<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&end| end <= self.buf.len());
         match end.and_then(|end| self.buf.get(self.pos..end).map(|s| (end, s))) {
@@ -117,7 +136,7 @@ impl<'a> Cursor<'a> {
                 self.pos = end;
                 Ok(slice)
             }
-            None if self.remaining() == 0 => fail(format!("expected {what}, found end of input")),
+            None if self.remaining() == 0 => end_of_input(what),
             None => fail(format!(
                 "expected {n} bytes of {what}, found {} before end of input",
                 self.remaining()
@@ -126,6 +145,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A length-prefixed byte string.
+    #[inline]
     pub(super) fn bytes(&mut self, what: &str, max_len: usize) -> Walk<&'a [u8]> {
         let len = self.long(what)?;
         let Ok(len) = usize::try_from(len) else {
@@ -139,8 +159,14 @@ impl<'a> Cursor<'a> {
         self.take(len, what)
     }
 
+    #[inline]
     pub(super) fn string(&mut self, what: &str, max_len: usize) -> Walk<&'a str> {
         let raw = self.bytes(what, max_len)?;
+        // SIMD validation accepts exactly what `std::str::from_utf8` accepts; std is asked again
+        // only on failure, for the position of the first bad byte.
+        if let Ok(s) = simdutf8::basic::from_utf8(raw) {
+            return Ok(s);
+        }
         match std::str::from_utf8(raw) {
             Ok(s) => Ok(s),
             Err(e) => fail(format!(
@@ -327,6 +353,13 @@ impl Program {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn end_of_input<T>(what: &str) -> Walk<T> {
+    fail(format!("expected {what}, found end of input"))
+}
+
+#[inline]
 fn deeper(depth: u32) -> Walk<u32> {
     if depth >= MAX_DEPTH {
         fail(format!("nesting deeper than {MAX_DEPTH} levels"))
