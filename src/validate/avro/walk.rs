@@ -101,6 +101,22 @@ impl<'a> Cursor<'a> {
     }
 
     fn varint_multi(&mut self, what: &str) -> Walk<u64> {
+        // With 10 bytes in hand the loop needs no end-of-input checks.
+        if let Some(chunk) = self
+            .buf
+            .get(self.pos..)
+            .and_then(|rest| rest.first_chunk::<10>())
+        {
+            let mut value = 0u64;
+            for (index, &byte) in (0u32..).zip(chunk) {
+                value |= u64::from(byte & 0x7f) << (index * 7);
+                if byte & 0x80 == 0 {
+                    self.pos += index as usize + 1;
+                    return Ok(value);
+                }
+            }
+            return fail(format!("varint overflow: {what} is longer than 10 bytes"));
+        }
         let mut value = 0u64;
         for index in 0..10u32 {
             let byte = self.byte(what)?;
@@ -159,21 +175,18 @@ impl<'a> Cursor<'a> {
         self.take(len, what)
     }
 
+    /// A length-prefixed string, returned as its bytes once they are known to be valid UTF-8
+    /// (turning them into `&str` would mean validating twice, or `unsafe`).
     #[inline]
-    pub(super) fn string(&mut self, what: &str, max_len: usize) -> Walk<&'a str> {
+    pub(super) fn string(&mut self, what: &str, max_len: usize) -> Walk<&'a [u8]> {
         let raw = self.bytes(what, max_len)?;
-        // SIMD validation accepts exactly what `std::str::from_utf8` accepts; std is asked again
-        // only on failure, for the position of the first bad byte.
-        if let Ok(s) = simdutf8::basic::from_utf8(raw) {
-            return Ok(s);
+        if is_utf8(raw) {
+            return Ok(raw);
         }
-        match std::str::from_utf8(raw) {
-            Ok(s) => Ok(s),
-            Err(e) => fail(format!(
-                "invalid UTF-8 in {what} at byte {}",
-                e.valid_up_to()
-            )),
-        }
+        let valid_up_to = std::str::from_utf8(raw)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        fail(format!("invalid UTF-8 in {what} at byte {valid_up_to}"))
     }
 
     /// The item count of the next array/map block; 0 ends the sequence. A negative count is
@@ -253,9 +266,14 @@ impl Program {
         match node {
             Node::UuidString => {
                 let text = cur.string("string", self.max_len)?;
-                match uuid::Uuid::parse_str(text) {
+                // Same parser as apache-avro's `Uuid::parse_str`, on the bytes; the detailed
+                // message is built by parsing again, only on failure.
+                match uuid::Uuid::try_parse_ascii(text) {
                     Ok(_) => Ok(()),
-                    Err(e) => fail(format!("invalid uuid string: {e}")),
+                    Err(_) => match uuid::Uuid::parse_str(&String::from_utf8_lossy(text)) {
+                        Ok(_) => Ok(()),
+                        Err(e) => fail(format!("invalid uuid string: {e}")),
+                    },
                 }
             }
             Node::UuidBytes => match cur.bytes("bytes", self.max_len)?.len() {
@@ -351,6 +369,27 @@ impl Program {
             _ => fail(format!("{what} exceed the decoder's limit of {max}")),
         }
     }
+}
+
+/// Whether `raw` is valid UTF-8 (exactly std's rule), fast for the short strings that dominate
+/// Avro records: ASCII is checked word-wise; other strings go through SIMD validation, short
+/// ones padded with zero bytes to one 64-byte SIMD block (zeros are ASCII, so padding neither
+/// completes nor breaks a sequence; simdutf8 would otherwise fall back to std's scalar loop).
+#[inline]
+pub(super) fn is_utf8(raw: &[u8]) -> bool {
+    const BLOCK: usize = 64;
+    if raw.is_ascii() {
+        return true;
+    }
+    if raw.len() >= BLOCK {
+        return simdutf8::basic::from_utf8(raw).is_ok();
+    }
+    let mut block = [0u8; BLOCK];
+    match block.get_mut(..raw.len()) {
+        Some(head) => head.copy_from_slice(raw),
+        None => return std::str::from_utf8(raw).is_ok(),
+    }
+    simdutf8::basic::from_utf8(&block).is_ok()
 }
 
 #[cold]
