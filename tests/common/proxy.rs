@@ -18,15 +18,21 @@ pub async fn start_proxy(upstream: &str) -> Proxy {
 }
 
 /// Like [`start_proxy`] with extra top-level YAML configuration lines (e.g. `limits`).
+/// The embedded registry stays off unless `extra_yaml` configures `embedded_registry`.
 pub async fn start_proxy_with(upstream: &str, extra_yaml: &str) -> Proxy {
     let servers: Vec<String> = upstream.split(',').map(|s| format!("\"{s}\"")).collect();
+    let registry = if extra_yaml.contains("embedded_registry:") {
+        ""
+    } else {
+        "embedded_registry: {enabled: false}\n"
+    };
     let yaml = format!(
         "listen: \"127.0.0.1:0\"\n\
          bootstrap_servers: [{}]\n\
          advertised_host: \"127.0.0.1\"\n\
          broker_port_base: 0\n\
          admin_listen: \"127.0.0.1:0\"\n\
-         {extra_yaml}",
+         {registry}{extra_yaml}",
         servers.join(", ")
     );
     let config: Config = serde_yaml_ng::from_str(&yaml)
