@@ -152,9 +152,21 @@ def run_codec(args, registry):
     emit({"results": reports.results})
 
 
-def run_steady(args, registry):
+def run_serialize(args, registry):
+    """Register the seed's schema and print --count framed values (hex), for `steady`."""
     serialize = serializer_for(registry, args.topic)
-    values = [serialize(u) for u in users(args.count)]
+    emit({"values": [serialize(u).hex() for u in users(args.count)]})
+
+
+def run_steady(args, registry):
+    if args.values_file:
+        with open(args.values_file) as f:
+            values = [bytes.fromhex(v) for v in json.load(f)]
+    else:
+        serialize = serializer_for(registry, args.topic)
+        values = [serialize(u) for u in users(args.count)]
+    if args.bad_index is not None:
+        values[args.bad_index] = values[args.bad_index][:-1]
     p = producer(args.bootstrap, **{"enable.idempotence": True, "message.timeout.ms": 120000,
                                     "retry.backoff.ms": 200, "retry.backoff.max.ms": 1000})
     reports = Reports()
@@ -165,7 +177,8 @@ def run_steady(args, registry):
     if p.flush(150) != 0:
         fail("records were not reported within 150 s")
     failed = [r for r in reports.results if r["error"]]
-    emit({"delivered": len(reports.results) - len(failed), "failed": failed})
+    retried = sum(1 for r in reports.results if r["error"] and r["retriable"])
+    emit({"delivered": len(reports.results) - len(failed), "failed": failed, "retriable_failures": retried})
 
 
 def run_consume(args, registry):
@@ -193,19 +206,21 @@ def main():
     parser.add_argument("bootstrap")
     parser.add_argument("registry")
     parser.add_argument("topic")
-    parser.add_argument("mode", choices=["cases", "partitions", "codec", "steady", "consume"])
+    parser.add_argument("mode", choices=["cases", "partitions", "codec", "serialize", "steady", "consume"])
     parser.add_argument("--compression", default="none")
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--interval", type=float, default=0.02)
     parser.add_argument("--basic-auth", default=None)
     parser.add_argument("--idle", type=float, default=6.0)
+    parser.add_argument("--values-file", default=None)
+    parser.add_argument("--bad-index", type=int, default=None)
     args = parser.parse_args()
     conf = {"url": args.registry}
     if args.basic_auth:
         conf["basic.auth.user.info"] = args.basic_auth
     registry = SchemaRegistryClient(conf)
     {"cases": run_cases, "partitions": run_partitions, "codec": run_codec,
-     "steady": run_steady, "consume": run_consume}[args.mode](args, registry)
+     "serialize": run_serialize, "steady": run_steady, "consume": run_consume}[args.mode](args, registry)
 
 
 if __name__ == "__main__":
