@@ -60,7 +60,7 @@ pub fn record(logs: &LogLimiter, topic: &str, partition: i32, mode: Mode, outcom
         Outcome::Invalid {
             message,
             reason,
-            bad,
+            counts,
             ..
         } => {
             let result = if mode == Mode::Audit {
@@ -68,12 +68,16 @@ pub fn record(logs: &LogLimiter, topic: &str, partition: i32, mode: Mode, outcom
             } else {
                 "rejected"
             };
-            if bad[0] + bad[1] == 0 {
+            if counts.is_empty() {
                 metrics::counter!("schemagate_records_total", "topic" => topic_label.clone(), "part" => "record",
                     "result" => result, "reason" => *reason)
                 .increment(1);
             }
-            count_records(&topic_label, result, reason, *bad);
+            for (side, why, n) in counts {
+                metrics::counter!("schemagate_records_total", "topic" => topic_label.clone(), "part" => side.as_str(),
+                    "result" => result, "reason" => *why)
+                .increment(*n);
+            }
             metrics::counter!("schemagate_batches_total", "topic" => topic_label, "result" => result, "reason" => *reason)
                 .increment(1);
             if logs.allow(topic, partition) {
@@ -109,7 +113,10 @@ mod tests {
     fn one_line_per_partition_per_interval() {
         let logs = LogLimiter::default();
         assert!(logs.allow("t", 0));
-        assert!(!logs.allow("t", 0), "second line within a second is suppressed");
+        assert!(
+            !logs.allow("t", 0),
+            "second line within a second is suppressed"
+        );
         assert!(logs.allow("t", 1), "other partitions have their own budget");
         assert!(logs.allow("u", 0));
     }
