@@ -83,9 +83,13 @@ impl HttpRegistry {
             let pem = read(ca)?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| RegistryError::Config(format!("{}: {e}", ca.display())))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
+            if certs.is_empty() {
+                let path = ca.display();
+                return Err(RegistryError::Config(format!(
+                    "{path}: no PEM certificate found"
+                )));
             }
+            builder = builder.tls_certs_merge(certs);
         }
         if let (Some(cert), Some(key)) = (&cfg.client_cert_file, &cfg.client_key_file) {
             let mut pem = read(cert)?;

@@ -332,6 +332,32 @@ fn config_validation_lists_every_problem() {
 }
 
 #[test]
+fn unreadable_tls_files_are_configuration_errors() {
+    let cfg = RegistryConfig {
+        url: Some("https://sr.invalid:8081".into()),
+        ca_file: Some("/nonexistent/ca.pem".into()),
+        ..RegistryConfig::default()
+    };
+    let err = SchemaSource::from_config(&cfg, None)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(&err, RegistryError::Config(m) if m.contains("/nonexistent/ca.pem")),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let garbage = dir.path().join("ca.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap_or_else(|e| panic!("{e}"));
+    let cfg = RegistryConfig {
+        ca_file: Some(garbage),
+        ..cfg
+    };
+    // No PEM block at all: an empty bundle, which must not silently pass as "configured".
+    let result = SchemaSource::from_config(&cfg, None);
+    assert!(result.is_err(), "a CA file without certificates is refused");
+}
+
+#[test]
 fn avro_full_name_follows_the_namespace_rules() {
     let text = |s: &str| SchemaText {
         schema_type: SchemaType::Avro,
