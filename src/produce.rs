@@ -22,6 +22,7 @@
 
 mod check;
 mod decode;
+mod prescan;
 mod report;
 mod response;
 
