@@ -368,7 +368,7 @@ impl Inner {
         if refused == verdicts.len() {
             return Ok(ProduceAction::Drop);
         }
-        let kept = accepted_set(&verdicts);
+        let kept = accepted_set(verdicts);
         let keep = |ti: usize, pi: usize| kept.contains(&(ti, pi));
         // No response will come, so the trimmed request can be forwarded as-is.
         Ok(ProduceAction::Forward(decode::encode_request_keeping(
