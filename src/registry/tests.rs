@@ -358,6 +358,29 @@ fn unreadable_tls_files_are_configuration_errors() {
 }
 
 #[test]
+fn debug_output_never_shows_secrets() {
+    let cfg = RegistryConfig {
+        bearer_token: None,
+        ..http_config("http://sr:8081", "hunter2")
+    };
+    let with_token = RegistryConfig {
+        bearer_token: Some("tok-123".into()),
+        ..RegistryConfig::default()
+    };
+    let source = SchemaSource::from_config(&cfg, None).unwrap_or_else(|e| panic!("{e}"));
+    for text in [
+        format!("{cfg:?}"),
+        format!("{with_token:?}"),
+        format!("{source:?}"),
+    ] {
+        assert!(
+            !text.contains("hunter2") && !text.contains("tok-123"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn avro_full_name_follows_the_namespace_rules() {
     let text = |s: &str| SchemaText {
         schema_type: SchemaType::Avro,
