@@ -146,6 +146,11 @@ async fn subject_version(
 }
 
 async fn start(id_versions_supported: bool) -> (String, Server) {
+    start_under("", id_versions_supported).await
+}
+
+/// The registry API served under `prefix` (e.g. Apicurio's `/apis/ccompat/v7`).
+async fn start_under(prefix: &str, id_versions_supported: bool) -> (String, Server) {
     let state = Server {
         calls: Arc::default(),
         id_versions: id_versions_supported,
@@ -160,6 +165,11 @@ async fn start(id_versions_supported: bool) -> (String, Server) {
             get(subject_version),
         )
         .with_state(state.clone());
+    let app = if prefix.is_empty() {
+        app
+    } else {
+        axum::Router::new().nest(prefix, app)
+    };
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
         Err(e) => panic!("bind: {e}"),
@@ -169,7 +179,7 @@ async fn start(id_versions_supported: bool) -> (String, Server) {
         .map(|a| a.to_string())
         .unwrap_or_default();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), state)
+    (format!("http://{addr}{prefix}"), state)
 }
 
 fn http_config(url: &str, password: &str) -> RegistryConfig {
@@ -197,6 +207,19 @@ async fn http_source_fetches_schemas_and_resolves_references_with_basic_auth() {
     let order = source.schema(2).await.ok().flatten();
     assert_eq!(order.map(|t| t.references), Some(vec![USER.to_owned()]));
     assert_eq!(source.schema(99).await, Ok(None));
+}
+
+#[tokio::test]
+async fn a_registry_under_a_path_prefix_is_reached_below_it() {
+    for url_suffix in ["", "/"] {
+        let (url, _) = start_under("/apis/ccompat/v7", true).await;
+        let source = http(&format!("{url}{url_suffix}"));
+        assert!(
+            source.schema(1).await.ok().flatten().is_some(),
+            "suffix {url_suffix:?}"
+        );
+        assert_eq!(source.is_member("user-value", 1).await, Ok(true));
+    }
 }
 
 #[tokio::test]
