@@ -136,13 +136,19 @@ struct Memo {
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(registry: &'a CachedRegistry, max_decompressed: usize) -> Self {
+    /// `scratch` is a (possibly recycled) buffer for decompressed record sections.
+    pub fn new(registry: &'a CachedRegistry, max_decompressed: usize, scratch: Vec<u8>) -> Self {
         Self {
             registry,
             max_decompressed,
             registry_down: None,
-            scratch: Vec::new(),
+            scratch,
         }
+    }
+
+    /// The scratch buffer, to recycle for a later request.
+    pub fn into_scratch(self) -> Vec<u8> {
+        self.scratch
     }
 
     /// Check every record of one partition's `records` bytes against `rule`.
