@@ -22,6 +22,7 @@
 
 mod check;
 mod decode;
+mod prescan;
 mod report;
 mod response;
 
@@ -174,6 +175,41 @@ struct Inner {
     max_decompressed: usize,
     registry: CachedRegistry,
     logs: report::LogLimiter,
+    scratch: ScratchPool,
+}
+
+/// Decompression buffers recycled across requests, so a compressed batch does not pay for
+/// growing a fresh buffer (and copying it at each doubling) on every request.
+#[derive(Debug, Default)]
+struct ScratchPool {
+    buffers: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl ScratchPool {
+    /// Buffers kept at most; more concurrent requests simply allocate.
+    const MAX_BUFFERS: usize = 16;
+    /// Larger buffers (a rare huge batch) are freed rather than hoarded.
+    const MAX_KEPT_CAPACITY: usize = 8 * 1024 * 1024;
+
+    fn take(&self) -> Vec<u8> {
+        self.buffers
+            .lock()
+            .ok()
+            .and_then(|mut b| b.pop())
+            .unwrap_or_default()
+    }
+
+    fn give_back(&self, mut buffer: Vec<u8>) {
+        if buffer.capacity() == 0 || buffer.capacity() > Self::MAX_KEPT_CAPACITY {
+            return;
+        }
+        buffer.clear();
+        if let Ok(mut buffers) = self.buffers.lock()
+            && buffers.len() < Self::MAX_BUFFERS
+        {
+            buffers.push(buffer);
+        }
+    }
 }
 
 impl Enforcer {
@@ -192,6 +228,7 @@ impl Enforcer {
             max_decompressed: policy.max_decompressed_bytes,
             registry: CachedRegistry::new(source, &registry_cfg.cache),
             logs: report::LogLimiter::default(),
+            scratch: ScratchPool::default(),
         };
         Ok(Enforcer {
             inner: Some(Arc::new(inner)),
@@ -226,7 +263,8 @@ impl Inner {
     ) -> Result<ProduceAction, ProduceError> {
         let request = decode::decode_request(&frame, ctx.api_version)?;
         let version = request.version;
-        let mut checker = check::Checker::new(&self.registry, self.max_decompressed);
+        let scratch = self.scratch.take();
+        let mut checker = check::Checker::new(&self.registry, self.max_decompressed, scratch);
         let mut verdicts = Vec::new();
         let mut order = Vec::with_capacity(request.body.topic_data.len());
         for (ti, topic) in request.body.topic_data.iter().enumerate() {
@@ -257,6 +295,7 @@ impl Inner {
                 });
             }
         }
+        self.scratch.give_back(checker.into_scratch());
         self.decide(&request, frame, verdicts, order)
     }
 
@@ -331,11 +370,8 @@ impl Inner {
             widen_to_request(request, &mut verdicts);
         }
         let all = refused == verdicts.len() || self.reject_scope == RejectScope::Request;
-        let keep = |ti: usize, pi: usize| {
-            verdicts
-                .iter()
-                .any(|v| v.topic == ti && v.partition == pi && v.refusal.is_none())
-        };
+        let kept = accepted_set(&verdicts);
+        let keep = |ti: usize, pi: usize| kept.contains(&(ti, pi));
         let request_bytes = if all {
             None
         } else {
@@ -370,16 +406,22 @@ impl Inner {
         if refused == verdicts.len() {
             return Ok(ProduceAction::Drop);
         }
-        let keep = |ti: usize, pi: usize| {
-            verdicts
-                .iter()
-                .any(|v| v.topic == ti && v.partition == pi && v.refusal.is_none())
-        };
+        let kept = accepted_set(verdicts);
+        let keep = |ti: usize, pi: usize| kept.contains(&(ti, pi));
         // No response will come, so the trimmed request can be forwarded as-is.
         Ok(ProduceAction::Forward(decode::encode_request_keeping(
             request, keep,
         )?))
     }
+}
+
+/// (topic index, partition index) of every partition that is not refused.
+fn accepted_set(verdicts: &[Verdict]) -> std::collections::HashSet<(usize, usize)> {
+    verdicts
+        .iter()
+        .filter(|v| v.refusal.is_none())
+        .map(|v| (v.topic, v.partition))
+        .collect()
 }
 
 /// `reject_scope: request`: every partition fails. Partitions that passed get the error of
