@@ -66,6 +66,8 @@ pub struct EmbeddedRegistryConfig {
     pub replication_factor: i16,
     /// Longest a write (or start-up) waits for the broker, in milliseconds.
     pub write_timeout_ms: u64,
+    /// SASL credentials for a cluster that requires authentication.
+    pub sasl: Option<log::SaslSettings>,
 }
 
 impl Default for EmbeddedRegistryConfig {
@@ -78,6 +80,7 @@ impl Default for EmbeddedRegistryConfig {
             default_compatibility: CompatibilityLevel::Backward,
             replication_factor: 1,
             write_timeout_ms: 10_000,
+            sasl: None,
         }
     }
 }
@@ -176,16 +179,39 @@ impl EmbeddedRegistry {
             return Err(RegistryError::NoBootstrapServers);
         }
         let timeout = cfg.write_timeout();
-        topic::create_compacted_topic(&bootstrap, &cfg.topic, cfg.replication_factor, timeout)
-            .await?;
+        match &cfg.sasl {
+            // The hand-made CreateTopics exchange speaks plaintext only; with SASL the topic
+            // is created through rskafka, which cannot set configs.
+            Some(sasl) => log::ensure_topic(
+                &bootstrap,
+                &cfg.topic,
+                cfg.replication_factor,
+                sasl,
+                timeout,
+            )
+            .await
+            .map_err(|source| RegistryError::Kafka {
+                topic: cfg.topic.clone(),
+                source,
+            })?,
+            None => {
+                topic::create_compacted_topic(
+                    &bootstrap,
+                    &cfg.topic,
+                    cfg.replication_factor,
+                    timeout,
+                )
+                .await?
+            }
+        }
         let kafka = |source| RegistryError::Kafka {
             topic: cfg.topic.clone(),
             source,
         };
-        let reader = log::open_partition(&bootstrap, &cfg.topic, timeout)
+        let reader = log::open_partition(&bootstrap, &cfg.topic, cfg.sasl.as_ref(), timeout)
             .await
             .map_err(kafka)?;
-        let writer = log::open_partition(&bootstrap, &cfg.topic, timeout)
+        let writer = log::open_partition(&bootstrap, &cfg.topic, cfg.sasl.as_ref(), timeout)
             .await
             .map_err(kafka)?;
         let ready_at = log::end_offset(&writer).await.map_err(kafka)?;

@@ -49,21 +49,96 @@ impl Default for Shared {
 pub async fn open_partition(
     bootstrap: &[String],
     topic: &str,
+    sasl: Option<&SaslSettings>,
     deadline: Duration,
 ) -> Result<PartitionClient, KafkaError> {
+    let client = build_client(bootstrap, sasl, deadline).await?;
+    client
+        .partition_client(topic, 0, UnknownTopicHandling::Retry)
+        .await
+}
+
+/// SASL settings for the registry's own Kafka connections (`embedded_registry.sasl`).
+#[derive(Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaslSettings {
+    pub mechanism: SaslMechanism,
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SaslSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SaslSettings")
+            .field("mechanism", &self.mechanism)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// SASL mechanisms the registry's Kafka client (rskafka) speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+pub enum SaslMechanism {
+    #[serde(rename = "PLAIN")]
+    Plain,
+    #[serde(rename = "SCRAM-SHA-256")]
+    ScramSha256,
+    #[serde(rename = "SCRAM-SHA-512")]
+    ScramSha512,
+}
+
+impl SaslSettings {
+    fn to_rskafka(&self) -> rskafka::client::SaslConfig {
+        use rskafka::client::{Credentials, SaslConfig};
+        let credentials = Credentials::new(self.username.clone(), self.password.clone());
+        match self.mechanism {
+            SaslMechanism::Plain => SaslConfig::Plain(credentials),
+            SaslMechanism::ScramSha256 => SaslConfig::ScramSha256(credentials),
+            SaslMechanism::ScramSha512 => SaslConfig::ScramSha512(credentials),
+        }
+    }
+}
+
+async fn build_client(
+    bootstrap: &[String],
+    sasl: Option<&SaslSettings>,
+    deadline: Duration,
+) -> Result<rskafka::client::Client, KafkaError> {
     let backoff = BackoffConfig {
         init_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(500),
         base: 2.,
         deadline: Some(deadline),
     };
-    let client = ClientBuilder::new(bootstrap.to_vec())
+    let mut builder = ClientBuilder::new(bootstrap.to_vec())
         .client_id("schemagate-registry")
-        .backoff_config(backoff)
-        .build()
-        .await?;
+        .backoff_config(backoff);
+    if let Some(sasl) = sasl {
+        builder = builder.sasl_config(sasl.to_rskafka());
+    }
+    builder.build().await
+}
+
+/// Create `topic` with one partition through rskafka unless it exists. rskafka sends no topic
+/// configs, so the operator must set `cleanup.policy=compact` (or create the topic first).
+pub async fn ensure_topic(
+    bootstrap: &[String],
+    topic: &str,
+    replication_factor: i16,
+    sasl: &SaslSettings,
+    deadline: Duration,
+) -> Result<(), KafkaError> {
+    let client = build_client(bootstrap, Some(sasl), deadline).await?;
+    if client.list_topics().await?.iter().any(|t| t.name == topic) {
+        return Ok(());
+    }
+    tracing::warn!(%topic, "creating the schemas topic without cleanup.policy=compact \
+        (not settable over SASL here); set it on the topic or create the topic beforehand");
+    let timeout_ms = i32::try_from(deadline.as_millis()).unwrap_or(i32::MAX);
     client
-        .partition_client(topic, 0, UnknownTopicHandling::Retry)
+        .controller_client()?
+        .create_topic(topic, 1, replication_factor, timeout_ms)
         .await
 }
 

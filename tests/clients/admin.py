@@ -26,7 +26,8 @@ def client_config(args):
 def create_topic(args):
     admin = AdminClient(client_config(args))
     futures = admin.create_topics(
-        [NewTopic(args.topic, num_partitions=args.partitions, replication_factor=1)],
+        [NewTopic(args.topic, num_partitions=args.partitions, replication_factor=1,
+                  config=dict(item.split("=", 1) for item in args.config))],
         operation_timeout=30,
     )
     try:
@@ -75,6 +76,7 @@ def main():
     create.add_argument("topic")
     create.add_argument("partitions", type=int)
     create.add_argument("--extra", action="append", default=[], help="librdkafka KEY=VALUE")
+    create.add_argument("--config", action="append", default=[], help="topic config KEY=VALUE")
     create.set_defaults(run=create_topic)
     learn = commands.add_parser("addresses")
     learn.add_argument("bootstrap")
