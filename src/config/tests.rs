@@ -18,6 +18,12 @@ fn example_config_parses_and_validates() {
     assert_eq!(config.broker_port_base, 19000);
     assert_eq!(config.limits.idle_timeout, Duration::from_secs(600));
     assert_eq!(config.validate(), Vec::<String>::new());
+    assert_eq!(config.policy.validate(), Vec::<String>::new());
+    assert_eq!(config.registry.validate(), Vec::<String>::new());
+    assert_eq!(config.embedded_registry.validate(), Vec::<String>::new());
+    assert_eq!(config.registry.timeout_ms, 5000);
+    assert_eq!(config.policy.max_decompressed_bytes, 67_108_864);
+    assert!(config.embedded_registry.enabled);
 }
 
 #[test]
