@@ -355,20 +355,21 @@ impl<'a> Checker<'a> {
 }
 
 /// The schema id of a Confluent-framed key or value.
-// TODO(wire_format): switch to `crate::wire_format::parse_envelope` once it lands; this is the
-// same 5-byte check, kept private so enforcement does not wait for it.
+/// The schema id of a Confluent-framed value ([`crate::wire_format::parse_envelope`]), as the
+/// registry's signed id type.
 pub fn framed_schema_id(data: &[u8]) -> Result<i32, Fault> {
-    match data {
-        [0x00, a, b, c, d, ..] => Ok(i32::from_be_bytes([*a, *b, *c, *d])),
-        [magic, ..] if *magic != 0x00 => Err(invalid(
+    use crate::wire_format::{EnvelopeError, parse_envelope};
+    match parse_envelope(data) {
+        Ok(envelope) => Ok(i32::from_be_bytes(envelope.schema_id.to_be_bytes())),
+        Err(EnvelopeError::BadMagic(magic)) => Err(invalid(
             "magic_byte",
             format!("magic byte 0x{magic:02x} is not 0x00"),
         )),
-        short => Err(invalid(
+        Err(_) => Err(invalid(
             "too_short",
             format!(
                 "{} bytes is too short for the 5-byte schema header",
-                short.len()
+                data.len()
             ),
         )),
     }
