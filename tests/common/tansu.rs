@@ -39,15 +39,16 @@ impl Tansu {
     /// `--authentication`.
     pub async fn start_with_scram(user: &str, password: &str) -> Tansu {
         let dir = tempfile::tempdir().expect("tempdir for tansu");
-        let storage = format!("sqlite://{}", dir.path().join("tansu.db").display());
-        let setup = Tansu::spawn(&storage, false, dir).await;
+        // tansu resolves the SQLite path against its working directory (the temp dir).
+        let storage = "sqlite://tansu.db";
+        let setup = Tansu::spawn(storage, false, dir).await;
         create_scram_user(&setup.bootstrap(), user, password).await;
         let Tansu { mut child, dir, .. } = setup;
         child
             .kill()
             .await
             .expect("stop tansu after creating the user");
-        Tansu::spawn(&storage, true, dir).await
+        Tansu::spawn(storage, true, dir).await
     }
 
     async fn spawn(storage: &str, authentication: bool, dir: tempfile::TempDir) -> Tansu {
@@ -65,6 +66,7 @@ impl Tansu {
             ])
             .args(["--advertised-listener-url", &url])
             .args(["--cluster-id", "schemagate-tests"])
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
