@@ -18,7 +18,8 @@ PYTHON="$VENV/bin/python"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Newest first: the proxy drains before its broker goes away.
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[$i]}" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
@@ -34,8 +35,9 @@ wait_port() {
 }
 start_tansu() { # storage, extra flags...
   local storage=$1; shift
-  "$TANSU" broker --storage-engine "$storage" --listener-url "tcp://127.0.0.1:$BROKER_PORT" \
-    --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" "$@" >>"$WORK/tansu.log" 2>&1 &
+  # tansu resolves a SQLite path against its working directory.
+  (cd "$WORK" && exec "$TANSU" broker --storage-engine "$storage" --listener-url "tcp://127.0.0.1:$BROKER_PORT" \
+    --advertised-listener-url "tcp://127.0.0.1:$BROKER_PORT" "$@" >>"$WORK/tansu.log" 2>&1) &
   TANSU_PID=$!
   PIDS+=("$TANSU_PID")
   wait_port "$BROKER_PORT"
@@ -44,7 +46,7 @@ start_tansu() { # storage, extra flags...
 BROKER_PORT=$(free_port)
 PROXY_PORT=$(free_port)
 TOPIC=user-events
-STORAGE="sqlite://$WORK/tansu.db"
+STORAGE="sqlite://tansu.db"
 SASL=(--extra security.protocol=SASL_PLAINTEXT --extra sasl.mechanisms=SCRAM-SHA-512
       --extra sasl.username=user --extra sasl.password=user)
 
