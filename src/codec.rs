@@ -3,6 +3,7 @@
 //! Invariants: a decoded frame is never larger than `max_frame_bytes`; a negative or oversized
 //! length is an error before any buffer is reserved for it; a stream that ends inside a frame
 //! is reported as truncated rather than silently dropped.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -103,6 +104,7 @@ impl Encoder<Bytes> for KafkaCodec {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

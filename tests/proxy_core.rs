@@ -35,17 +35,19 @@ impl MockCluster {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the mock cluster with the project venv python");
+        let stdout = child.stdout.take().expect("stdout");
+        // Owned from here on, so a failed start still kills the process.
+        let mut mock = MockCluster {
+            child,
+            bootstrap: String::new(),
+        };
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
+        BufReader::new(stdout)
             .read_line(&mut line)
             .expect("mock cluster bootstrap line");
-        let bootstrap = line.trim().to_owned();
-        assert_eq!(
-            bootstrap.split(',').count(),
-            3,
-            "mock cluster said {bootstrap:?}"
-        );
-        MockCluster { child, bootstrap }
+        mock.bootstrap = line.trim().to_owned();
+        assert_eq!(mock.bootstrap.split(',').count(), 3, "mock said {line:?}");
+        mock
     }
 }
 
@@ -138,30 +140,44 @@ struct Tansu {
     addr: String,
 }
 
+fn tansu_bin() -> String {
+    std::env::var("SCHEMAGATE_TANSU").unwrap_or_else(|_| TANSU.to_owned())
+}
+
 impl Tansu {
     fn start() -> Tansu {
-        let bin = std::env::var("SCHEMAGATE_TANSU").unwrap_or_else(|_| TANSU.to_owned());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        Self::start_with(port, "memory://tansu/", &[], std::path::Path::new("."))
+    }
+
+    fn start_with(port: u16, storage: &str, extra: &[&str], dir: &std::path::Path) -> Tansu {
+        let bin = tansu_bin();
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(&bin)
-            .args(["broker", "--storage-engine", "memory://tansu/"])
+            .current_dir(dir)
+            .args(["broker", "--storage-engine", storage])
             .args(["--listener-url", &url, "--advertised-listener-url", &url])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("start tansu from {bin} (scripts/install-tansu.sh): {e}"));
-        let addr = format!("127.0.0.1:{port}");
+        // Owned from here on, so a start-up failure still kills the process.
+        let tansu = Tansu {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        };
         for _ in 0..100 {
-            if TcpStream::connect(&addr).is_ok() {
-                return Tansu { child, addr };
+            if TcpStream::connect(&tansu.addr).is_ok() {
+                return tansu;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("tansu did not listen on {addr}");
+        panic!("tansu did not listen on {}", tansu.addr);
     }
 }
 
@@ -191,6 +207,76 @@ async fn tansu_round_trip_with_admin_idempotence_zstd_and_group_commits() {
         out.contains(&format!("broker 111 127.0.0.1 {}", proxy_broker.port())),
         "{out}"
     );
+    app.shutdown().await.unwrap();
+}
+
+/// Create a topic and produce one record with SCRAM-SHA-512 credentials; prints the outcome.
+const SASL_PRODUCE: &str = r#"
+import sys, uuid
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+bs, user, pw = sys.argv[1], sys.argv[2], sys.argv[3]
+conf = {'bootstrap.servers': bs, 'security.protocol': 'SASL_PLAINTEXT', 'sasl.mechanism': 'SCRAM-SHA-512',
+        'sasl.username': user, 'sasl.password': pw}
+errors = []
+topic = "s-" + uuid.uuid4().hex[:8]
+p = Producer(dict(conf, error_cb=lambda e: errors.append(str(e))))
+admin = AdminClient(conf)
+try:
+    for f in admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)], request_timeout=10).values():
+        f.result()
+except Exception as e:
+    errors.append(str(e))
+delivered = []
+p.produce(topic, b"hello", on_delivery=lambda e, m: delivered.append(e is None))
+p.flush(10)
+print("delivered", delivered == [True])
+print("errors", errors)
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sasl_scram_passes_through_and_a_wrong_password_fails_fast() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let storage = "sqlite://tansu.db";
+    {
+        let open = Tansu::start_with(port, storage, &[], dir.path());
+        let status = Command::new(tansu_bin())
+            .current_dir(dir.path())
+            .args([
+                "user",
+                "create",
+                "--broker",
+                &format!("tcp://{}", open.addr),
+            ])
+            .args(["alice", "alice-secret"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "tansu user create");
+    }
+    let tansu = Tansu::start_with(port, storage, &["--authentication"], dir.path());
+    let app = App::start(config(&tansu.addr)).await.unwrap();
+    let bootstrap = app.bootstrap_addr().to_string();
+    let good = bootstrap.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        run_python(SASL_PRODUCE, &[&good, "alice", "alice-secret"])
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("delivered True"), "{out}");
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || {
+        run_python(SASL_PRODUCE, &[&bootstrap, "alice", "wrong"])
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("delivered False"), "{out}");
+    assert!(out.contains("_AUTHENTICATION"), "{out}");
+    assert!(started.elapsed() < Duration::from_secs(30));
     app.shutdown().await.unwrap();
 }
 

@@ -174,3 +174,100 @@ async fn unreachable_upstream_closes_the_client_and_is_not_ready() {
     assert_eq!(correlation_of(&mut client).await, None);
     app.shutdown().await.unwrap();
 }
+
+/// A broker that answers Metadata v1 naming `node_id` at its own address, and Heartbeat v0
+/// with its correlation id.
+async fn metadata_broker(node_id: i32) -> SocketAddr {
+    use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
+    use kafka_protocol::messages::{BrokerId, MetadataResponse};
+    use kafka_protocol::protocol::{Encodable, StrBytes};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                while let Some(frame) = read_frame(&mut s).await {
+                    let mut out = frame[4..8].to_vec(); // correlation id
+                    if frame[..2] == 3i16.to_be_bytes() {
+                        let body = MetadataResponse::default().with_brokers(vec![
+                            MetadataResponseBroker::default()
+                                .with_node_id(BrokerId(node_id))
+                                .with_host(StrBytes::from_static_str("127.0.0.1"))
+                                .with_port(i32::from(addr.port())),
+                        ]);
+                        let mut buf = bytes::BytesMut::new();
+                        body.encode(&mut buf, 1).unwrap();
+                        out.extend_from_slice(&buf);
+                    } else {
+                        out.extend_from_slice(&0i16.to_be_bytes());
+                    }
+                    let mut wire = (out.len() as i32).to_be_bytes().to_vec();
+                    wire.extend_from_slice(&out);
+                    if s.write_all(&wire).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Metadata v1 request (header v1, `topics: null` = all topics).
+fn metadata_request(corr: i32) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&3i16.to_be_bytes());
+    body.extend_from_slice(&1i16.to_be_bytes());
+    body.extend_from_slice(&corr.to_be_bytes());
+    body.extend_from_slice(&(-1i16).to_be_bytes());
+    body.extend_from_slice(&(-1i32).to_be_bytes());
+    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&body);
+    frame
+}
+
+#[tokio::test]
+async fn broker_listener_sits_at_base_plus_node_id_and_reaches_that_broker() {
+    let node_id = 7;
+    let broker = metadata_broker(node_id).await;
+    let free = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = free.local_addr().unwrap().port();
+    drop(free);
+    let mut cfg = config(broker);
+    cfg.broker_port_base = port - node_id as u16;
+    cfg.node_id_range.max = 100;
+    let app = App::start(cfg).await.unwrap();
+    assert_eq!(app.broker_addr(node_id), None);
+    let mut client = TcpStream::connect(app.bootstrap_addr()).await.unwrap();
+    client.write_all(&metadata_request(1)).await.unwrap();
+    let frame = read_frame(&mut client).await.unwrap();
+    let listener = app
+        .broker_addr(node_id)
+        .expect("listener created before the response");
+    assert_eq!(listener.port(), port);
+    // brokers[0]: node id, host "127.0.0.1" as the advertised host, proxy port.
+    assert_eq!(&frame[4..8], &1i32.to_be_bytes());
+    assert_eq!(&frame[8..12], &node_id.to_be_bytes());
+    assert_eq!(
+        &frame[12..23],
+        &[0, 9, b'1', b'2', b'7', b'.', b'0', b'.', b'0', b'.', b'1']
+    );
+    assert_eq!(&frame[23..27], &i32::from(port).to_be_bytes());
+    let mut direct = TcpStream::connect(listener).await.unwrap();
+    direct.write_all(&heartbeat(9)).await.unwrap();
+    assert_eq!(correlation_of(&mut direct).await, Some(9));
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_broker_outside_the_node_id_range_closes_the_connection_without_leaking() {
+    let broker = metadata_broker(500).await;
+    let mut cfg = config(broker);
+    cfg.node_id_range.max = 100;
+    let app = App::start(cfg).await.unwrap();
+    let mut client = TcpStream::connect(app.bootstrap_addr()).await.unwrap();
+    client.write_all(&metadata_request(1)).await.unwrap();
+    assert_eq!(read_frame(&mut client).await, None);
+    assert_eq!(app.broker_addr(500), None);
+    app.shutdown().await.unwrap();
+}
