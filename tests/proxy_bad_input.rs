@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use common::learned::metadata_brokers;
 use common::tools::{client_program, python_binary};
 use common::wire::{KafkaConnection, encode_request};
-use common::{Tansu, create_topic, random_topic_name, start_proxy};
+use common::{Tansu, start_proxy, tansu_behind_proxy};
 
 const VERDICT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -94,10 +94,7 @@ async fn send_bad_input(proxy: std::net::SocketAddr, name: &str, bytes: &[u8], c
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_close_only_their_own_connection() {
-    let tansu = Tansu::start().await;
-    let proxy = start_proxy(&tansu.bootstrap()).await;
-    let topic = random_topic_name("healthy");
-    create_topic(&proxy.bootstrap(), &topic, 1).await;
+    let (tansu, proxy, topic) = tansu_behind_proxy("healthy", 1).await;
 
     let mut producer = tokio::process::Command::new(python_binary())
         .arg(client_program("steady_producer.py"))

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::clients::{args, strings};
 use common::tansu::TANSU_NODE_ID;
-use common::{Proxy, Tansu, create_topic, node, python, random_topic_name, start_proxy};
+use common::{Proxy, Tansu, node, python, tansu_behind_proxy};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(240);
@@ -40,10 +40,7 @@ fn as_i64(value: &Value) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_idempotent_zstd_records_round_trip_through_the_proxy_only() {
-    let tansu = Tansu::start().await;
-    let proxy = start_proxy(&tansu.bootstrap()).await;
-    let topic = random_topic_name("roundtrip");
-    create_topic(&proxy.bootstrap(), &topic, 3).await;
+    let (tansu, proxy, topic) = tansu_behind_proxy("roundtrip", 3).await;
 
     let arguments = args([
         &proxy.bootstrap(),
@@ -97,10 +94,7 @@ async fn ten_thousand_idempotent_zstd_records_round_trip_through_the_proxy_only(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafka_python_produces_consumes_and_commits_through_the_proxy_only() {
-    let tansu = Tansu::start().await;
-    let proxy = start_proxy(&tansu.bootstrap()).await;
-    let topic = random_topic_name("kafka-python");
-    create_topic(&proxy.bootstrap(), &topic, 3).await;
+    let (tansu, proxy, topic) = tansu_behind_proxy("kafka-python", 3).await;
 
     let arguments = args([&proxy.bootstrap(), &topic, "--count", "500"]);
     let output = python("kafka_python_roundtrip.py", &arguments, &[], TIMEOUT).await;
@@ -140,10 +134,7 @@ async fn kafka_python_produces_consumes_and_commits_through_the_proxy_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kafkajs_produces_and_consumes_through_the_proxy_only() {
-    let tansu = Tansu::start().await;
-    let proxy = start_proxy(&tansu.bootstrap()).await;
-    let topic = random_topic_name("kafkajs");
-    create_topic(&proxy.bootstrap(), &topic, 3).await;
+    let (_tansu, proxy, topic) = tansu_behind_proxy("kafkajs", 3).await;
 
     let output = node(
         "kafkajs_roundtrip.js",
