@@ -94,7 +94,7 @@ async fn send_bad_input(proxy: std::net::SocketAddr, name: &str, bytes: &[u8], c
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_close_only_their_own_connection() {
-    let (tansu, proxy, topic) = tansu_behind_proxy("healthy", 1).await;
+    let (_tansu, proxy, topic) = tansu_behind_proxy("healthy", 1).await;
 
     let mut producer = tokio::process::Command::new(python_binary())
         .arg(client_program("steady_producer.py"))
