@@ -198,4 +198,28 @@ mod tests {
             .unwrap();
         assert_eq!(&dst[..], &[0, 0, 0, 3, b'x', b'y', b'z']);
     }
+
+    proptest::proptest! {
+        /// Arbitrary client bytes, fed in arbitrary chunks, never panic the decoder and never
+        /// yield a frame over the limit.
+        #[test]
+        fn arbitrary_streams_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..128),
+            chunk in 1usize..16,
+        ) {
+            let mut codec = codec();
+            let mut buf = BytesMut::new();
+            'feed: for piece in bytes.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                loop {
+                    match codec.decode(&mut buf) {
+                        Ok(Some(frame)) => proptest::prop_assert!(frame.len() <= 16),
+                        Ok(None) => break,
+                        Err(_) => break 'feed,
+                    }
+                }
+            }
+            let _ = codec.decode_eof(&mut buf);
+        }
+    }
 }

@@ -52,6 +52,14 @@ impl<'a> Reader<'a> {
         self.pos
     }
 
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    pub(crate) fn skip(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], FrameError> {
+        self.take(n, what)
+    }
+
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], FrameError> {
         let end = self
             .pos

@@ -175,7 +175,7 @@ async fn unreachable_upstream_closes_the_client_and_is_not_ready() {
     app.shutdown().await.unwrap();
 }
 
-/// A broker that answers Metadata v1 naming `node_id` at its own address, and Heartbeat v0
+/// A broker that answers Metadata (non-flexible versions) naming `node_id` at its own address, and Heartbeat v0
 /// with its correlation id.
 async fn metadata_broker(node_id: i32) -> SocketAddr {
     use kafka_protocol::messages::metadata_response::MetadataResponseBroker;
@@ -195,8 +195,9 @@ async fn metadata_broker(node_id: i32) -> SocketAddr {
                                 .with_host(StrBytes::from_static_str("127.0.0.1"))
                                 .with_port(i32::from(addr.port())),
                         ]);
+                        let version = i16::from_be_bytes([frame[2], frame[3]]);
                         let mut buf = bytes::BytesMut::new();
-                        body.encode(&mut buf, 1).unwrap();
+                        body.encode(&mut buf, version).unwrap();
                         out.extend_from_slice(&buf);
                     } else {
                         out.extend_from_slice(&0i16.to_be_bytes());
@@ -237,7 +238,6 @@ async fn broker_listener_sits_at_base_plus_node_id_and_reaches_that_broker() {
     cfg.broker_port_base = port - node_id as u16;
     cfg.node_id_range.max = 100;
     let app = App::start(cfg).await.unwrap();
-    assert_eq!(app.broker_addr(node_id), None);
     let mut client = TcpStream::connect(app.bootstrap_addr()).await.unwrap();
     client.write_all(&metadata_request(1)).await.unwrap();
     let frame = read_frame(&mut client).await.unwrap();
@@ -269,5 +269,25 @@ async fn a_broker_outside_the_node_id_range_closes_the_connection_without_leakin
     client.write_all(&metadata_request(1)).await.unwrap();
     assert_eq!(read_frame(&mut client).await, None);
     assert_eq!(app.broker_addr(500), None);
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn brokers_are_learned_at_start_up_without_any_client() {
+    let broker = metadata_broker(3).await;
+    let app = App::start(config(broker)).await.unwrap();
+    let mut listener = None;
+    for _ in 0..50 {
+        listener = app.broker_addr(3);
+        if listener.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut direct = TcpStream::connect(listener.expect("listener opened at start-up"))
+        .await
+        .unwrap();
+    direct.write_all(&heartbeat(4)).await.unwrap();
+    assert_eq!(correlation_of(&mut direct).await, Some(4));
     app.shutdown().await.unwrap();
 }

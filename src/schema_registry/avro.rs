@@ -21,12 +21,6 @@ pub fn parse_avro(schema: &str, references: &[String]) -> Result<ParsedAvro, Inv
     let parsed = apache_avro::Schema::parse_list(all).map_err(|e| InvalidSchema(e.to_string()))?;
     let schema_value: serde_json::Value =
         serde_json::from_str(schema).map_err(|e| InvalidSchema(e.to_string()))?;
-    let last = parsed
-        .into_iter()
-        .last()
-        .ok_or_else(|| InvalidSchema("empty".into()))?;
-    Ok(ParsedAvro {
-        canonical: schema_value.to_string(),
-        schema: last,
-    })
+    let last = parsed.into_iter().last().ok_or_else(|| InvalidSchema("empty".into()))?;
+    Ok(ParsedAvro { canonical: schema_value.to_string(), schema: last })
 }
