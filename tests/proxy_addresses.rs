@@ -13,7 +13,7 @@ use std::time::Duration;
 use common::clients::{args, strings};
 use common::learned::{describe_cluster_brokers, find_coordinator, metadata, metadata_brokers};
 use common::tansu::TANSU_NODE_ID;
-use common::{MockCluster, Tansu, python, random_topic_name, start_proxy};
+use common::{MockCluster, Proxy, Tansu, python, random_topic_name, start_proxy};
 
 const MOCK_NODES: [i32; 3] = [1, 2, 3];
 
@@ -95,27 +95,35 @@ async fn tansu_describe_cluster_and_find_coordinator_v4_name_only_proxy_addresse
     assert!(!seen.contains(&tansu.bootstrap()), "{result}");
 }
 
+/// A fresh auto-created mock topic whose partition leaders span more than one broker, so that
+/// producing to every partition exercises port-per-broker routing. The mock picks each
+/// partition's leader at random (all 4 on one broker about 1 time in 27), so draw again.
+async fn topic_led_by_several_brokers(proxy: &Proxy) -> (String, usize, BTreeSet<i32>) {
+    for _ in 0..10 {
+        let topic = random_topic_name("leaders");
+        // The mock auto-creates the topic (4 partitions) on its first Metadata request.
+        let response = metadata(proxy.bootstrap_addr(), 12, Some(&[topic.as_str()])).await;
+        let partitions = &response.topics.first().expect("the topic").partitions;
+        let leaders: BTreeSet<i32> = partitions.iter().map(|p| p.leader_id.0).collect();
+        if leaders.len() > 1 {
+            return (topic, partitions.len(), leaders);
+        }
+    }
+    panic!("10 auto-created topics all had a single leader broker");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn produce_and_consume_reach_every_partition_leader_of_the_mock_cluster() {
     let mock = MockCluster::start(3).await;
     let proxy = start_proxy(&mock.bootstrap()).await;
-    let topic = random_topic_name("leaders");
-    // The mock auto-creates the topic (4 partitions) on its first Metadata request.
-    let response = metadata(proxy.bootstrap_addr(), 12, Some(&[topic.as_str()])).await;
-    let partitions = &response.topics.first().expect("the topic").partitions;
-    let leaders: BTreeSet<i32> = partitions.iter().map(|p| p.leader_id.0).collect();
-    assert!(
-        leaders.len() > 1,
-        "leaders should span brokers to exercise routing: {leaders:?}"
-    );
-
+    let (topic, partitions, leaders) = topic_led_by_several_brokers(&proxy).await;
     let arguments = args([
         &proxy.bootstrap(),
         &topic,
         "--count",
         "2000",
         "--partitions",
-        &partitions.len().to_string(),
+        &partitions.to_string(),
     ]);
     let output = python("roundtrip.py", &arguments, &[], Duration::from_secs(180)).await;
     let result = output.json();
@@ -126,7 +134,7 @@ async fn produce_and_consume_reach_every_partition_leader_of_the_mock_cluster() 
         .expect("per partition");
     assert_eq!(
         produced.len(),
-        partitions.len(),
+        partitions,
         "every partition gets records: {result}"
     );
     let connections = strings(&result["connections"]);

@@ -1,7 +1,8 @@
 //! Issue 3, acceptance 5: each malformed input arrives on its own connection while a healthy
 //! producer keeps producing through the proxy on another; the bad connection ends (closed or
 //! answered, never hanging), the healthy producer never fails, and the proxy keeps serving
-//! new connections.
+//! new connections. A broker that disappears closes the connections bound to it, promptly,
+//! and the proxy serves again once the broker is back.
 
 mod common;
 
@@ -15,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use common::learned::metadata_brokers;
 use common::tools::{client_program, python_binary};
 use common::wire::{KafkaConnection, encode_request};
-use common::{Tansu, create_topic, random_topic_name, start_proxy};
+use common::{Tansu, start_proxy, tansu_behind_proxy};
 
 const VERDICT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -93,10 +94,7 @@ async fn send_bad_input(proxy: std::net::SocketAddr, name: &str, bytes: &[u8], c
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_inputs_close_only_their_own_connection() {
-    let tansu = Tansu::start().await;
-    let proxy = start_proxy(&tansu.bootstrap()).await;
-    let topic = random_topic_name("healthy");
-    create_topic(&proxy.bootstrap(), &topic, 1).await;
+    let (_tansu, proxy, topic) = tansu_behind_proxy("healthy", 1).await;
 
     let mut producer = tokio::process::Command::new(python_binary())
         .arg(client_program("steady_producer.py"))
@@ -151,4 +149,23 @@ async fn bad_inputs_close_only_their_own_connection() {
         1,
         "proxy still serves Metadata"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_disappears_closes_its_connections_and_the_proxy_carries_on() {
+    let mut tansu = Tansu::start().await;
+    let proxy = start_proxy(&tansu.bootstrap()).await;
+    assert_eq!(metadata_brokers(proxy.bootstrap_addr(), 12).await.len(), 1);
+    let mut idle = KafkaConnection::connect(proxy.bootstrap_addr()).await;
+    idle.write_raw(&encode_request(&MetadataRequest::default(), 1, 1))
+        .await;
+    assert!(idle.read_frame().await.is_some(), "first request answered");
+
+    tansu.stop().await;
+    idle.expect_closed(VERDICT_TIMEOUT).await;
+    let tansu = tansu.restart().await;
+
+    let brokers = metadata_brokers(proxy.bootstrap_addr(), 12).await;
+    proxy.assert_rewritten(&brokers, "Metadata after the broker came back");
+    drop(tansu);
 }

@@ -34,7 +34,7 @@ fn auth_reason(output: &ClientOutput) -> String {
         "a wrong password must fail:\n{}",
         output.describe()
     );
-    let error = output.json()["auth_error"]
+    let error = output.result()["auth_error"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
@@ -87,7 +87,7 @@ async fn wrong_password_fails_fast_with_the_brokers_authentication_error() {
     let elapsed = started.elapsed();
 
     assert!(
-        proxied.json()["auth_error"].is_string(),
+        proxied.result()["auth_error"].is_string(),
         "{}",
         proxied.describe()
     );

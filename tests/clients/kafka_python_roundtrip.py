@@ -3,7 +3,8 @@
   kafka_python_roundtrip.py BOOTSTRAP TOPIC --count N
 
 Produces N records (acks=all), consumes them back in a consumer group, commits, reads the
-committed offsets back, and prints the brokers the client learned and connected to.
+committed offsets back, and prints per partition the next offset after the last delivered
+record, the committed offsets, and the brokers the client learned and connected to.
 """
 import argparse
 import time
@@ -34,10 +35,14 @@ def main():
     futures = [producer.send(args.topic, key=f"k-{i}".encode(), value=f"v-{i}".encode())
                for i in range(args.count)]
     producer.flush(timeout=args.timeout)
+    produced_next = {}
     for future in futures:
-        future.get(timeout=args.timeout)
-    learned = broker_addresses(producer._client)
-    connections = set(connected_addresses(producer._client))
+        metadata = future.get(timeout=args.timeout)
+        key = str(metadata.partition)
+        produced_next[key] = max(produced_next.get(key, 0), metadata.offset + 1)
+    # KafkaProducer keeps its network client inside the sender thread.
+    learned = broker_addresses(producer._sender._client)
+    connections = set(connected_addresses(producer._sender._client))
     producer.close()
 
     consumer = KafkaConsumer(args.topic, bootstrap_servers=args.bootstrap, group_id=group,
@@ -52,14 +57,13 @@ def main():
     consumer.commit()
     partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic))]
     committed = {str(tp.partition): consumer.committed(tp) for tp in partitions}
-    end_offsets = {str(tp.partition): offset for tp, offset in consumer.end_offsets(partitions).items()}
     learned.update(broker_addresses(consumer._client))
     connections.update(connected_addresses(consumer._client))
     consumer.close()
     emit({
         "consumed": len(seen),
         "committed": committed,
-        "end_offsets": end_offsets,
+        "produced_next_offsets": produced_next,
         "learned_brokers": learned,
         "connections": sorted(connections),
     })

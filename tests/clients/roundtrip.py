@@ -5,9 +5,10 @@
 
 The topic must already exist (or be auto-created by the broker). Keys are "k-<i>" so records
 spread over every partition; values carry the index so the consumer can prove it saw each
-record exactly once. Prints produced/consumed counts, per-partition end offsets, the offsets
-the group committed (read back twice: Consumer.committed and AdminClient
-list_consumer_group_offsets) and every address librdkafka connected to.
+record exactly once. Prints produced/consumed counts, per partition the next offset after
+the last delivered and after the last consumed record, the offsets the group committed (read
+back twice: Consumer.committed and AdminClient list_consumer_group_offsets) and every address
+librdkafka connected to. (Not ListOffsets watermarks: tansu 0.6 answers "latest" with 1.)
 """
 import argparse
 import time
@@ -25,12 +26,15 @@ def produce(args, common, log):
     producer = Producer(traced(config, log, "producer"))
     failures = []
     delivered = {}
+    next_offsets = {}
 
     def on_delivery(error, message):
         if error is not None:
             failures.append(str(error))
         else:
-            delivered[message.partition()] = delivered.get(message.partition(), 0) + 1
+            partition = message.partition()
+            delivered[partition] = delivered.get(partition, 0) + 1
+            next_offsets[partition] = max(next_offsets.get(partition, 0), message.offset() + 1)
 
     for i in range(args.count):
         while True:
@@ -43,7 +47,7 @@ def produce(args, common, log):
     remaining = producer.flush(60)
     if remaining or failures:
         fail(f"producer: {remaining} undelivered, {len(failures)} failed, first: {failures[:3]}")
-    return delivered
+    return delivered, next_offsets
 
 
 def consume(args, common, log):
@@ -54,6 +58,7 @@ def consume(args, common, log):
     consumer.subscribe([args.topic])
     seen = set()
     duplicates = 0
+    next_offsets = {}
     deadline = time.monotonic() + args.timeout
     while len(seen) < args.count and time.monotonic() < deadline:
         batch = consumer.consume(num_messages=1000, timeout=1.0)
@@ -62,6 +67,8 @@ def consume(args, common, log):
                 if message.error().code() == KafkaError._PARTITION_EOF:
                     continue
                 fail(f"consumer error: {message.error()}")
+            partition = message.partition()
+            next_offsets[partition] = max(next_offsets.get(partition, 0), message.offset() + 1)
             index = int(message.value().decode().removeprefix("v-"))
             if index in seen:
                 duplicates += 1
@@ -70,23 +77,19 @@ def consume(args, common, log):
             consumer.commit(asynchronous=False)
     assignment = [tp.partition for tp in consumer.assignment()]
     consumer.close()
-    return seen, duplicates, assignment
+    return seen, duplicates, assignment, next_offsets
 
 
 def read_back(args, common, log):
     partitions = [TopicPartition(args.topic, p) for p in range(args.partitions)]
     reader = Consumer(traced(dict(common, **{"group.id": args.group}), log, "reader"))
     committed = {str(tp.partition): tp.offset for tp in reader.committed(partitions, timeout=20)}
-    end_offsets = {}
-    for tp in partitions:
-        _low, high = reader.get_watermark_offsets(tp, timeout=20)
-        end_offsets[str(tp.partition)] = high
     reader.close()
     admin = AdminClient(traced(common, log, "admin"))
     request = [ConsumerGroupTopicPartitions(args.group, partitions)]
     listed = admin.list_consumer_group_offsets(request, request_timeout=20)[args.group].result(timeout=30)
     admin_committed = {str(tp.partition): tp.offset for tp in listed.topic_partitions}
-    return committed, admin_committed, end_offsets
+    return committed, admin_committed
 
 
 def main():
@@ -105,11 +108,11 @@ def main():
     common = {"bootstrap.servers": args.bootstrap}
     common.update(item.split("=", 1) for item in args.extra)
     log = ConnectionLog()
-    delivered = produce(args, common, log)
-    seen, duplicates, assignment = consume(args, common, log)
+    delivered, produced_next = produce(args, common, log)
+    seen, duplicates, assignment, consumed_next = consume(args, common, log)
     if len(seen) != args.count:
         fail(f"consumed {len(seen)} distinct records of {args.count} within {args.timeout}s")
-    committed, admin_committed, end_offsets = read_back(args, common, log)
+    committed, admin_committed = read_back(args, common, log)
     emit({
         "produced_per_partition": {str(k): v for k, v in sorted(delivered.items())},
         "consumed": len(seen),
@@ -117,7 +120,8 @@ def main():
         "assignment": sorted(assignment),
         "committed": committed,
         "admin_committed": admin_committed,
-        "end_offsets": end_offsets,
+        "produced_next_offsets": {str(k): v for k, v in sorted(produced_next.items())},
+        "consumed_next_offsets": {str(k): v for k, v in sorted(consumed_next.items())},
         "connections": log.sorted_addresses(),
     })
 

@@ -28,6 +28,11 @@ impl ClientOutput {
             self.program,
             self.describe()
         );
+        self.result()
+    }
+
+    /// The JSON result line, whether or not the program succeeded.
+    pub fn result(&self) -> serde_json::Value {
         let last = self
             .stdout
             .lines()

@@ -17,5 +17,5 @@ pub mod wire;
 pub use clients::{ClientOutput, create_topic, create_topic_with, node, python};
 pub use mock::MockCluster;
 pub use net::{free_port, random_topic_name};
-pub use proxy::{Proxy, start_proxy};
+pub use proxy::{Proxy, start_proxy, tansu_behind_proxy};
 pub use tansu::Tansu;

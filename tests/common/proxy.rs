@@ -43,6 +43,18 @@ pub async fn start_proxy_with(upstream: &str, extra_yaml: &str) -> Proxy {
     Proxy { app }
 }
 
+/// A fresh tansu broker, the proxy in front of it, and a topic created through the proxy.
+pub async fn tansu_behind_proxy(
+    topic_prefix: &str,
+    partitions: u32,
+) -> (super::Tansu, Proxy, String) {
+    let tansu = super::Tansu::start().await;
+    let proxy = start_proxy(&tansu.bootstrap()).await;
+    let topic = super::random_topic_name(topic_prefix);
+    super::create_topic(&proxy.bootstrap(), &topic, partitions).await;
+    (tansu, proxy, topic)
+}
+
 impl Proxy {
     /// The client-facing bootstrap address.
     pub fn bootstrap(&self) -> String {

@@ -28,7 +28,23 @@ impl Tansu {
     /// A broker with in-memory storage and no authentication.
     pub async fn start() -> Tansu {
         let dir = tempfile::tempdir().expect("tempdir for tansu");
-        Tansu::spawn("memory://tansu/", false, dir).await
+        Tansu::spawn("memory://tansu/", false, free_port(), dir).await
+    }
+
+    /// Kills the broker and waits until it is gone (its port refuses connections).
+    pub async fn stop(&mut self) {
+        self.child.kill().await.expect("kill tansu");
+    }
+
+    /// Starts a fresh in-memory broker on the port this one used (after [`Tansu::stop`]).
+    pub async fn restart(self) -> Tansu {
+        let Tansu {
+            mut child,
+            addr,
+            dir,
+        } = self;
+        child.kill().await.expect("kill tansu");
+        Tansu::spawn("memory://tansu/", false, addr.port(), dir).await
     }
 
     /// A broker that requires SASL SCRAM-SHA-512 and knows `user` with `password`.
@@ -39,21 +55,30 @@ impl Tansu {
     /// `--authentication`.
     pub async fn start_with_scram(user: &str, password: &str) -> Tansu {
         let dir = tempfile::tempdir().expect("tempdir for tansu");
-        let storage = format!("sqlite://{}", dir.path().join("tansu.db").display());
-        let setup = Tansu::spawn(&storage, false, dir).await;
+        // tansu resolves the SQLite path against its working directory (the temp dir).
+        let storage = "sqlite://tansu.db";
+        let setup = Tansu::spawn(storage, false, free_port(), dir).await;
         create_scram_user(&setup.bootstrap(), user, password).await;
         let Tansu { mut child, dir, .. } = setup;
         child
             .kill()
             .await
             .expect("stop tansu after creating the user");
-        Tansu::spawn(&storage, true, dir).await
+        Tansu::spawn(storage, true, free_port(), dir).await
     }
 
-    async fn spawn(storage: &str, authentication: bool, dir: tempfile::TempDir) -> Tansu {
-        let port = free_port();
+    async fn spawn(
+        storage: &str,
+        authentication: bool,
+        port: u16,
+        dir: tempfile::TempDir,
+    ) -> Tansu {
         let url = format!("tcp://127.0.0.1:{port}");
-        let log = std::fs::File::create(dir.path().join("tansu.log")).expect("tansu log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("tansu.log"))
+            .expect("tansu log file");
         let mut command = Command::new(tools::tansu_binary());
         command
             .args([
@@ -65,6 +90,7 @@ impl Tansu {
             ])
             .args(["--advertised-listener-url", &url])
             .args(["--cluster-id", "schemagate-tests"])
+            .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
