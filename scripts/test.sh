@@ -39,6 +39,10 @@ else
   step "tests" cargo test --locked --no-fail-fast -- --test-threads=2
 fi
 
+# The main job (README's first command) must keep working too: broker + schemagate + the seed's
+# producer/consumer, a valid record accepted and bad ones refused.
+step "demo" "$ROOT/scripts/demo.sh"
+
 log "== summary"
 printf '%s\n' "${results[@]}" >&2
 if [ "$failed" -eq 0 ]; then

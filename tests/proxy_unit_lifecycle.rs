@@ -54,10 +54,33 @@ fn heartbeat(corr: i32) -> Vec<u8> {
 }
 
 fn config(broker: SocketAddr) -> Config {
-    Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         bootstrap_servers: vec![broker.to_string()],
         ..Config::default()
+    };
+    // These tests script the broker by hand; the registry would need a real one.
+    config.embedded_registry.enabled = false;
+    config
+}
+
+#[tokio::test]
+async fn invalid_config_reports_every_problem_at_once() {
+    let mut c = config("127.0.0.1:9".parse().unwrap());
+    c.bootstrap_servers.clear();
+    c.limits.max_connections = 0;
+    c.registry.url = Some("not a url".to_owned());
+    c.policy
+        .set_default_value_level(schemagate::policy::Level::Payload);
+    match App::start(c).await {
+        Err(schemagate::app::AppError::Config(problems)) => {
+            assert_eq!(problems.len(), 3, "{problems:?}");
+            assert!(
+                problems.iter().any(|p| p.starts_with("registry.url")),
+                "{problems:?}"
+            );
+        }
+        other => panic!("expected a config error, got {other:?}"),
     }
 }
 
