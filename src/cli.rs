@@ -1,5 +1,256 @@
-//! Command line. (Proxy slice.)
+//! Command line: `schemagate serve [--config FILE] [flags]`. Flags (and their `SCHEMAGATE_*`
+//! environment variables) override the file, so a sidecar needs no file at all.
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::App;
+use crate::config::{Config, ConfigError, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "schemagate",
+    version,
+    about = "Kafka proxy that enforces Confluent-framed schemas"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the proxy.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Configuration file (.yaml, .yml or .toml).
+    #[arg(long, env = "SCHEMAGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Upstream cluster bootstrap servers, HOST:PORT[,HOST:PORT...].
+    #[arg(long, env = "SCHEMAGATE_BOOTSTRAP_SERVERS", value_delimiter = ',')]
+    pub bootstrap_servers: Vec<String>,
+    /// Client-facing bootstrap listener, HOST:PORT.
+    #[arg(long, env = "SCHEMAGATE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Host clients are told to connect to (127.0.0.1 as a sidecar, a DNS name centrally).
+    #[arg(long, env = "SCHEMAGATE_ADVERTISED_HOST")]
+    pub advertised_host: Option<String>,
+    /// Broker n is served on port BASE + n; 0 picks a free port per broker.
+    #[arg(long, env = "SCHEMAGATE_BROKER_PORT_BASE")]
+    pub broker_port_base: Option<u16>,
+    /// Admin listener (/health, /ready, /metrics), HOST:PORT.
+    #[arg(long, env = "SCHEMAGATE_ADMIN_LISTEN")]
+    pub admin_listen: Option<SocketAddr>,
+    /// Log format.
+    #[arg(long, env = "SCHEMAGATE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// External Confluent-compatible schema registry URL (registry.url).
+    #[arg(long, env = "SCHEMAGATE_REGISTRY_URL")]
+    pub registry_url: Option<String>,
+    /// Maximum concurrent client connections (limits.max_connections).
+    #[arg(long, env = "SCHEMAGATE_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The file's configuration (or defaults) with every given flag applied on top.
+    pub fn load_config(&self) -> Result<Config, ConfigError> {
+        let mut config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        self.apply(&mut config);
+        Ok(config)
+    }
+
+    fn apply(&self, config: &mut Config) {
+        if !self.bootstrap_servers.is_empty() {
+            config.bootstrap_servers = self
+                .bootstrap_servers
+                .iter()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        if let Some(v) = self.listen {
+            config.listen = v;
+        }
+        if let Some(v) = &self.advertised_host {
+            config.advertised_host.clone_from(v);
+        }
+        if let Some(v) = self.broker_port_base {
+            config.broker_port_base = v;
+        }
+        if let Some(v) = self.admin_listen {
+            config.admin_listen = Some(v);
+        }
+        if let Some(v) = self.log_format {
+            config.log_format = v;
+        }
+        if let Some(v) = &self.registry_url {
+            config.registry.url = Some(v.clone());
+        }
+        if let Some(v) = self.max_connections {
+            config.limits.max_connections = v;
+        }
+    }
+}
+
+/// Entry point of the `schemagate` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(&args),
+    }
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    let config = match args.load_config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("schemagate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let problems = config.validate();
+    if !problems.is_empty() {
+        eprintln!("schemagate: {}", ConfigError::Invalid(problems));
+        return ExitCode::from(2);
+    }
+    init_tracing(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "schemagate failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), crate::app::AppError> {
+    let app = App::start(config).await?;
+    let trigger = app.shutdown_trigger();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received");
+        trigger.trigger();
+    });
+    app.wait().await
+}
+
+/// SIGTERM or SIGINT (Ctrl-C).
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops the proxy");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` filters them (default `info`).
+pub fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
+    };
+    // Already initialised (e.g. by a test): keep the existing subscriber.
+    let _ = result;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_values() {
+        let cli = Cli::try_parse_from([
+            "schemagate",
+            "serve",
+            "--bootstrap-servers",
+            "a:9092, b:9093",
+            "--listen",
+            "0.0.0.0:19092",
+            "--advertised-host",
+            "proxy.internal",
+            "--broker-port-base",
+            "20000",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--registry-url",
+            "http://registry:8081",
+            "--max-connections",
+            "5",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command;
+        let config = args.load_config().unwrap();
+        assert_eq!(config.bootstrap_servers, vec!["a:9092", "b:9093"]);
+        assert_eq!(config.listen, "0.0.0.0:19092".parse().unwrap());
+        assert_eq!(config.advertised_host, "proxy.internal");
+        assert_eq!(config.broker_port_base, 20000);
+        assert_eq!(config.admin_listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.registry.url.as_deref(), Some("http://registry:8081"));
+        assert_eq!(config.limits.max_connections, 5);
+        assert!(config.validate().is_empty());
+    }
+
+    #[test]
+    fn file_values_survive_when_no_flag_is_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.yaml");
+        std::fs::write(
+            &path,
+            "bootstrap_servers: [k:9092]\nadvertised_host: edge\n",
+        )
+        .unwrap();
+        let cli = Cli::try_parse_from(["schemagate", "serve", "--config", path.to_str().unwrap()])
+            .unwrap();
+        let Command::Serve(args) = cli.command;
+        let config = args.load_config().unwrap();
+        assert_eq!(config.bootstrap_servers, vec!["k:9092"]);
+        assert_eq!(config.advertised_host, "edge");
+    }
 }

@@ -62,13 +62,21 @@ pub enum ProduceError {
     #[error("cannot decode Produce v{version} request: {reason}")]
     Decode { version: i16, reason: String },
     #[error("cannot encode Produce v{version} {what}: {reason}")]
-    Encode { version: i16, what: &'static str, reason: String },
+    Encode {
+        version: i16,
+        what: &'static str,
+        reason: String,
+    },
 }
 
 impl Rejected {
     /// Merge the refused partitions into the broker's response frame body (response header +
     /// ProduceResponse) for a request of `api_version`, keeping the client's topic order.
-    pub fn merge_into(&self, broker_response: Bytes, api_version: i16) -> Result<Bytes, ProduceError> {
+    pub fn merge_into(
+        &self,
+        broker_response: Bytes,
+        api_version: i16,
+    ) -> Result<Bytes, ProduceError> {
         // Placeholder until enforcement lands: nothing is ever rejected yet.
         let _ = api_version;
         debug_assert!(self.partitions.is_empty());

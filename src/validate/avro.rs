@@ -27,6 +27,9 @@ impl AvroValidator {
     /// Accept iff `payload` is exactly one complete datum of the schema.
     pub fn validate(&self, payload: &[u8]) -> Result<(), AvroError> {
         let _ = payload;
-        Err(AvroError { path: "/".into(), message: "validator not built yet".into() })
+        Err(AvroError {
+            path: "/".into(),
+            message: "validator not built yet".into(),
+        })
     }
 }
