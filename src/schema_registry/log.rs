@@ -1,0 +1,171 @@
+//! Access to the `_schemas` log with rskafka: partition clients, the produce path, and the
+//! tailer task that applies every record, in offset order, to the shared state.
+//!
+//! The reader and the writer use separate connections: brokers answer one request at a time
+//! per connection, so a long-polling fetch would otherwise delay every produce.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rskafka::BackoffConfig;
+use rskafka::client::ClientBuilder;
+use rskafka::client::error::{Error as KafkaError, ProtocolError};
+use rskafka::client::partition::{Compression, OffsetAt, PartitionClient, UnknownTopicHandling};
+use rskafka::record::{Record, RecordAndOffset};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::records::LogRecord;
+use super::state::State;
+
+/// Longest a fetch waits for new records; bounds how late other instances' writes appear.
+const FETCH_MAX_WAIT_MS: i32 = 100;
+/// Largest fetch response.
+const FETCH_MAX_BYTES: i32 = 8 << 20;
+/// Pause after a failed fetch before retrying.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+/// State shared by the tailer (writer of `state`) and the request handlers (readers).
+#[derive(Debug)]
+pub struct Shared {
+    pub state: RwLock<State>,
+    /// The next offset the tailer will read: every record below it has been applied.
+    pub next_offset: watch::Sender<i64>,
+    pub ready: AtomicBool,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            state: RwLock::new(State::default()),
+            next_offset: watch::Sender::new(0),
+            ready: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Open a client for partition 0 of `topic`. Every broker call retries until `deadline`.
+pub async fn open_partition(
+    bootstrap: &[String],
+    topic: &str,
+    deadline: Duration,
+) -> Result<PartitionClient, KafkaError> {
+    let backoff = BackoffConfig {
+        init_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(500),
+        base: 2.,
+        deadline: Some(deadline),
+    };
+    let client = ClientBuilder::new(bootstrap.to_vec())
+        .client_id("schemagate-registry")
+        .backoff_config(backoff)
+        .build()
+        .await?;
+    client
+        .partition_client(topic, 0, UnknownTopicHandling::Retry)
+        .await
+}
+
+/// Produce `records` in one batch (acks=all) and return the offset of the last one.
+pub async fn produce(writer: &PartitionClient, records: &[LogRecord]) -> Result<i64, KafkaError> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let timestamp = rskafka::chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+    let batch = records
+        .iter()
+        .map(|r| Record {
+            key: Some(r.key_bytes()),
+            value: r.value_bytes(),
+            headers: Default::default(),
+            timestamp,
+        })
+        .collect();
+    let offsets = writer.produce(batch, Compression::NoCompression).await?;
+    Ok(offsets.last().copied().unwrap_or(-1))
+}
+
+/// The log end offset (the offset the next record will get).
+pub async fn end_offset(client: &PartitionClient) -> Result<i64, KafkaError> {
+    client.get_offset(OffsetAt::Latest).await
+}
+
+/// Read the log from its start and keep applying records until `cancel`. Marks `shared` ready
+/// once every record below `ready_at` has been applied.
+pub async fn tail(
+    reader: PartitionClient,
+    shared: Arc<Shared>,
+    ready_at: i64,
+    cancel: CancellationToken,
+) {
+    let mut next = loop {
+        match reader.get_offset(OffsetAt::Earliest).await {
+            Ok(start) => break start,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the start of the schemas log");
+                if pause_or_cancel(&cancel).await {
+                    return;
+                }
+            }
+        }
+    };
+    loop {
+        if next >= ready_at {
+            shared.ready.store(true, Ordering::Release);
+        }
+        let fetched = tokio::select! {
+            () = cancel.cancelled() => return,
+            r = reader.fetch_records(next, 1..FETCH_MAX_BYTES, FETCH_MAX_WAIT_MS) => r,
+        };
+        match fetched {
+            Ok((records, _high_watermark)) => next = apply_batch(&shared, records, next),
+            Err(KafkaError::ServerError {
+                protocol_error: ProtocolError::OffsetOutOfRange,
+                ..
+            }) => {
+                // The log start moved past us (retention or deleted records): resume there.
+                if let Ok(start) = reader.get_offset(OffsetAt::Earliest).await {
+                    next = next.max(start);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, offset = next, "fetching the schemas log");
+                if pause_or_cancel(&cancel).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn pause_or_cancel(cancel: &CancellationToken) -> bool {
+    tokio::select! {
+        () = cancel.cancelled() => true,
+        () = tokio::time::sleep(RETRY_PAUSE) => false,
+    }
+}
+
+/// Apply fetched records in order; returns the next offset to read.
+fn apply_batch(shared: &Shared, records: Vec<RecordAndOffset>, mut next: i64) -> i64 {
+    if records.is_empty() {
+        return next;
+    }
+    {
+        let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
+        for RecordAndOffset { record, offset } in records {
+            if offset < next {
+                continue;
+            }
+            match LogRecord::decode(record.key.as_deref(), record.value.as_deref()) {
+                Ok(r) => {
+                    state.apply(r);
+                }
+                Err(e) => tracing::debug!(offset, error = %e, "skipping schemas record"),
+            }
+            next = offset + 1;
+        }
+    }
+    shared.next_offset.send_replace(next);
+    next
+}
