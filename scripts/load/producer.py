@@ -62,14 +62,14 @@ def _run(job, barrier):
     del latencies[:]
 
     barrier.wait(120)
-    start = time.time()
+    start, cpu_start = time.time(), time.process_time()
     _produce(producer, topic, payloads, job["count"], job["rate"], on_delivery)
     remaining = producer.flush(120)
-    end = time.time()
+    end, cpu = time.time(), time.process_time() - cpu_start
     return {
         "index": job["index"], "start": start, "end": end, "ok": state["ok"],
         "bytes": state["bytes"], "errors": state["errors"] + remaining,
-        "first_error": state["first_error"], "latencies": latencies.tobytes(),
+        "first_error": state["first_error"], "cpu": cpu, "latencies": latencies.tobytes(),
     }
 
 

@@ -190,7 +190,8 @@ def phase(bootstrap, payloads, total, producers, rate, procs):
         "first_error": next((g["first_error"] for g in got if g["first_error"]), None),
         "seconds": elapsed, "rps": ok / elapsed, "mbps": nbytes / elapsed / 1e6,
         "p50_ms": pick(0.50), "p99_ms": pick(0.99),
-        "cpu": {role: cpu1[role] - cpu0[role] for role in procs},
+        "cpu": dict({role: cpu1[role] - cpu0[role] for role in procs},
+                    client=sum(g["cpu"] for g in got)),
     }
 
 
@@ -295,7 +296,7 @@ def table(results, notes):
     by = {r["target"]: r for r in results}
     base = {"direct": by.get("direct"), "sink": by.get("sink-direct")}
     head = ("target", "records/s", "MB/s", "vs base", "p50 ms", "p99 ms", "paced/s", "p50 ms",
-            "p99 ms", "+p99 ms", "proxy CPU s", "CPU s/GB", "mc/(MB/s)", "RSS MB", "broker CPU s")
+            "p99 ms", "+p99 ms", "proxy CPU s", "CPU s/GB", "mc/(MB/s)", "RSS MB", "broker CPU s", "client CPU s")
     rows = []
     for r in results:
         s, p = r["saturation"], r["paced"]
@@ -309,7 +310,7 @@ def table(results, notes):
                      fmt(s["p99_ms"], ".1f"), fmt(r["paced_rate"], ",.0f"), fmt(p["p50_ms"], ".2f"),
                      fmt(p["p99_ms"], ".2f"), fmt(added, "+.2f"), fmt(cpu, ".2f"), fmt(per_gb, ".1f"),
                      fmt(per_gb, ".1f"), fmt(r["proxy_peak_rss_mb"], ".1f"),
-                     fmt(s["cpu"]["broker"], ".2f")))
+                     fmt(s["cpu"]["broker"], ".2f"), fmt(s["cpu"]["client"], ".2f")))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     lines = ["  ".join(str(x).rjust(w) for x, w in zip(row, widths)) for row in [head] + rows]
     for t, why in notes.items():
