@@ -6,6 +6,13 @@ if [ -x "$TANSU_ROOT/bin/tansu" ]; then
   exit 0
 fi
 mkdir -p "$TANSU_ROOT"
+# Two runs at once (e.g. a developer and CI) must not build twice: the second waits here.
+exec 9>"$SCHEMAGATE_CACHE/tansu-build.lock"
+flock 9
+if [ -x "$TANSU_ROOT/bin/tansu" ]; then
+  log "tansu $TANSU_VERSION was installed while we waited"
+  exit 0
+fi
 log "building tansu $TANSU_VERSION into $TANSU_ROOT (first time only)"
 # A separate target dir inside the cache keeps partial builds resumable.
 CARGO_TARGET_DIR="$SCHEMAGATE_CACHE/tansu-target" \

@@ -18,6 +18,11 @@ use crate::session::upstream::Target;
 use crate::shutdown::{Shutdown, ShutdownTrigger};
 use crate::topology::TopicIds;
 
+mod components;
+
+pub use components::LazyRegistry;
+use components::RegistryHandle;
+
 /// Start-up and shutdown failures.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -32,6 +37,8 @@ pub enum AppError {
     },
     #[error("admin listener failed: {0}")]
     Admin(String),
+    #[error("cannot start the embedded schema registry: {0}")]
+    Registry(String),
 }
 
 /// A running proxy. Dropping it without [`App::wait`]/[`App::shutdown`] cuts every connection.
@@ -41,6 +48,7 @@ pub struct App {
     bootstrap_addr: SocketAddr,
     admin_addr: Option<SocketAddr>,
     admin: Option<(CancellationToken, JoinHandle<Result<(), std::io::Error>>)>,
+    registry: Option<RegistryHandle>,
     _abort_on_drop: AbortOnDrop,
 }
 
@@ -54,9 +62,28 @@ impl Drop for AbortOnDrop {
 }
 
 impl App {
-    /// Validate `config`, bind every listener and start serving.
+    /// Validate `config`, bind every listener and start serving: the proxy, the admin listener,
+    /// the embedded registry (unless disabled or `registry.url` is set) and enforcement.
     pub async fn start(config: Config) -> Result<App, AppError> {
-        Self::start_with(config, Enforcer::default(), Arc::new(TopicIds::default())).await
+        let mut problems = config.validate();
+        problems.extend(components::cross_section_problems(&config));
+        if !problems.is_empty() {
+            return Err(AppError::Config(problems));
+        }
+        let registry = if components::embedded_wanted(&config) {
+            let handle = components::start_registry(&config)
+                .await
+                .map_err(|e| AppError::Registry(e.to_string()))?;
+            Some(handle)
+        } else {
+            None
+        };
+        let embedded = registry.as_ref().map(|r| Arc::clone(&r.registry));
+        let enforcer =
+            components::build_enforcer(&config, embedded).map_err(|e| AppError::Config(vec![e]))?;
+        let mut app = Self::start_with(config, enforcer, Arc::new(TopicIds::default())).await?;
+        app.registry = registry;
+        Ok(app)
     }
 
     /// Like [`App::start`] with an explicit enforcer and topic-id map (shared with the enforcer).
@@ -105,6 +132,7 @@ impl App {
             bootstrap_addr,
             admin_addr,
             admin,
+            registry: None,
         })
     }
 
@@ -119,6 +147,16 @@ impl App {
     /// The proxy listener for broker `node_id`, once a response has named that broker.
     pub fn broker_addr(&self, node_id: i32) -> Option<SocketAddr> {
         self.proxy.broker_listener(node_id)
+    }
+
+    /// The embedded registry's REST address, when it runs.
+    pub fn registry_addr(&self) -> Option<SocketAddr> {
+        self.registry.as_ref().map(|r| r.addr)
+    }
+
+    /// The embedded registry (its state once started), when it runs.
+    pub fn embedded_registry(&self) -> Option<Arc<LazyRegistry>> {
+        self.registry.as_ref().map(|r| Arc::clone(&r.registry))
     }
 
     pub fn shutdown_trigger(&self) -> ShutdownTrigger {
@@ -139,6 +177,9 @@ impl App {
             tracing::warn!(grace = ?grace, "shutdown grace period ran out; cutting connections");
             self.proxy.shutdown.abort();
             self.proxy.tracker.wait().await;
+        }
+        if let Some(registry) = self.registry.take() {
+            registry.stop().await;
         }
         if let Some((stop, task)) = self.admin.take() {
             stop.cancel();

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::app::App;
 use crate::config::{Config, ConfigError, LogFormat};
+use crate::policy::Level;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,8 +24,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the proxy.
+    /// Run the proxy (with the embedded schema registry unless --registry-url is given).
     Serve(ServeArgs),
+    /// Run only the embedded schema registry (state in the cluster's `_schemas` topic).
+    Registry(ServeArgs),
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -56,6 +59,19 @@ pub struct ServeArgs {
     /// Maximum concurrent client connections (limits.max_connections).
     #[arg(long, env = "SCHEMAGATE_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// Embedded schema registry REST listener, HOST:PORT (embedded_registry.listen).
+    #[arg(long, env = "SCHEMAGATE_REGISTRY_LISTEN")]
+    pub registry_listen: Option<SocketAddr>,
+    /// Do not run the embedded schema registry (embedded_registry.enabled: false).
+    #[arg(long, env = "SCHEMAGATE_NO_EMBEDDED_REGISTRY")]
+    pub no_embedded_registry: bool,
+    /// Check level for record keys of topics no rule matches (policy.default.key.level):
+    /// none, wire-format, registered, subject or payload.
+    #[arg(long, env = "SCHEMAGATE_DEFAULT_KEY_LEVEL")]
+    pub default_key_level: Option<Level>,
+    /// Check level for record values of topics no rule matches (policy.default.value.level).
+    #[arg(long, env = "SCHEMAGATE_DEFAULT_VALUE_LEVEL")]
+    pub default_value_level: Option<Level>,
 }
 
 impl ServeArgs {
@@ -99,6 +115,22 @@ impl ServeArgs {
         if let Some(v) = self.max_connections {
             config.limits.max_connections = v;
         }
+        self.apply_registry_and_policy(config);
+    }
+
+    fn apply_registry_and_policy(&self, config: &mut Config) {
+        if let Some(v) = self.registry_listen {
+            config.embedded_registry.listen = v.to_string();
+        }
+        if self.no_embedded_registry {
+            config.embedded_registry.enabled = false;
+        }
+        if let Some(level) = self.default_key_level {
+            config.policy.set_default_key_level(level);
+        }
+        if let Some(level) = self.default_value_level {
+            config.policy.set_default_value_level(level);
+        }
     }
 }
 
@@ -106,11 +138,12 @@ impl ServeArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve(&args),
+        Command::Serve(args) => serve(&args, false),
+        Command::Registry(args) => serve(&args, true),
     }
 }
 
-fn serve(args: &ServeArgs) -> ExitCode {
+fn serve(args: &ServeArgs, registry_only: bool) -> ExitCode {
     let config = match args.load_config() {
         Ok(config) => config,
         Err(e) => {
@@ -134,7 +167,12 @@ fn serve(args: &ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config)) {
+    let result = if registry_only {
+        runtime.block_on(run_registry(config))
+    } else {
+        runtime.block_on(run(config))
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "schemagate failed");
@@ -152,6 +190,31 @@ async fn run(config: Config) -> Result<(), crate::app::AppError> {
         trigger.trigger();
     });
     app.wait().await
+}
+
+/// `schemagate registry`: only the embedded registry, until SIGTERM/SIGINT.
+async fn run_registry(config: Config) -> Result<(), crate::app::AppError> {
+    use crate::schema_registry::EmbeddedRegistry;
+    let cfg = &config.embedded_registry;
+    let registry = EmbeddedRegistry::start(cfg, &config.bootstrap_servers)
+        .await
+        .map_err(|e| crate::app::AppError::Registry(e.to_string()))?;
+    let addr: SocketAddr = cfg
+        .listen
+        .parse()
+        .map_err(|e| crate::app::AppError::Registry(format!("embedded_registry.listen: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| crate::app::AppError::Bind {
+            what: "registry listener",
+            addr,
+            source,
+        })?;
+    tracing::info!(listen = %addr, topic = %cfg.topic, "schema registry listening");
+    registry
+        .serve(listener, wait_for_signal())
+        .await
+        .map_err(|e| crate::app::AppError::Registry(e.to_string()))
 }
 
 /// SIGTERM or SIGINT (Ctrl-C).
@@ -182,15 +245,19 @@ async fn wait_for_signal() {
 pub fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only on a terminal: log files and collectors get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     let result = match format {
         LogFormat::Human => builder.try_init(),
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .with_span_list(false)
             .try_init(),
     };
     // Already initialised (e.g. by a test): keep the existing subscriber.
@@ -224,7 +291,9 @@ mod tests {
             "5",
         ])
         .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve");
+        };
         let config = args.load_config().unwrap();
         assert_eq!(config.bootstrap_servers, vec!["a:9092", "b:9093"]);
         assert_eq!(config.listen, "0.0.0.0:19092".parse().unwrap());
@@ -238,6 +307,36 @@ mod tests {
     }
 
     #[test]
+    fn sidecar_flags_set_default_levels_and_the_registry() {
+        let cli = Cli::try_parse_from([
+            "schemagate",
+            "serve",
+            "--bootstrap-servers",
+            "k:9092",
+            "--default-key-level",
+            "wire-format",
+            "--default-value-level",
+            "payload",
+            "--registry-listen",
+            "127.0.0.1:18081",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve");
+        };
+        let config = args.load_config().unwrap();
+        let default = config.policy.default.clone().unwrap();
+        assert_eq!(default.key.level, Level::WireFormat);
+        assert_eq!(default.value.level, Level::Payload);
+        assert_eq!(config.embedded_registry.listen, "127.0.0.1:18081");
+        assert!(config.embedded_registry.enabled);
+        assert!(
+            Cli::try_parse_from(["schemagate", "serve", "--default-value-level", "strict"])
+                .is_err()
+        );
+    }
+
+    #[test]
     fn file_values_survive_when_no_flag_is_given() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.yaml");
@@ -248,7 +347,9 @@ mod tests {
         .unwrap();
         let cli = Cli::try_parse_from(["schemagate", "serve", "--config", path.to_str().unwrap()])
             .unwrap();
-        let Command::Serve(args) = cli.command;
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve");
+        };
         let config = args.load_config().unwrap();
         assert_eq!(config.bootstrap_servers, vec!["k:9092"]);
         assert_eq!(config.advertised_host, "edge");

@@ -3,6 +3,7 @@
 //! Invariants: a decoded frame is never larger than `max_frame_bytes`; a negative or oversized
 //! length is an error before any buffer is reserved for it; a stream that ends inside a frame
 //! is reported as truncated rather than silently dropped.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -103,6 +104,7 @@ impl Encoder<Bytes> for KafkaCodec {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -195,5 +197,29 @@ mod tests {
             .encode(Bytes::from_static(b"xyz"), &mut dst)
             .unwrap();
         assert_eq!(&dst[..], &[0, 0, 0, 3, b'x', b'y', b'z']);
+    }
+
+    proptest::proptest! {
+        /// Arbitrary client bytes, fed in arbitrary chunks, never panic the decoder and never
+        /// yield a frame over the limit.
+        #[test]
+        fn arbitrary_streams_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..128),
+            chunk in 1usize..16,
+        ) {
+            let mut codec = codec();
+            let mut buf = BytesMut::new();
+            'feed: for piece in bytes.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                loop {
+                    match codec.decode(&mut buf) {
+                        Ok(Some(frame)) => proptest::prop_assert!(frame.len() <= 16),
+                        Ok(None) => break,
+                        Err(_) => break 'feed,
+                    }
+                }
+            }
+            let _ = codec.decode_eof(&mut buf);
+        }
     }
 }

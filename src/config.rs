@@ -111,7 +111,7 @@ impl Default for Config {
 
 impl Default for NodeIdRange {
     fn default() -> Self {
-        NodeIdRange { min: 0, max: 1023 }
+        NodeIdRange { min: 0, max: 9999 }
     }
 }
 

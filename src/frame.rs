@@ -3,6 +3,7 @@
 //! Only what routing needs is read: api key, api version, correlation id and client id of a
 //! request; the correlation id and header length of a response; `acks` of a Produce request.
 //! Every read is bounds-checked, so garbage yields a [`FrameError`], never a panic.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use bytes::Bytes;
 use kafka_protocol::messages::ApiKey;
@@ -49,6 +50,14 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn pos(&self) -> usize {
         self.pos
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
+    pub(crate) fn skip(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], FrameError> {
+        self.take(n, what)
     }
 
     fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], FrameError> {
@@ -214,4 +223,5 @@ pub fn split_response(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests;

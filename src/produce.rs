@@ -418,3 +418,6 @@ fn widen_to_request(request: &decode::DecodedRequest, verdicts: &mut [Verdict]) 
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -65,6 +65,8 @@ pub enum RecordsError {
         expected: i32,
         found: i32,
     },
+    #[error("batch at byte {at}: control batches cannot be produced by clients")]
+    ControlBatch { at: usize },
     #[error("batch at byte {at}: {extra} trailing bytes after the last record")]
     TrailingBytes { at: usize, extra: usize },
 }

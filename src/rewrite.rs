@@ -6,6 +6,7 @@
 //! a client un-rewritten. Every other response is relayed as the original bytes.
 
 pub mod api_versions;
+pub(crate) mod guard;
 
 use std::collections::HashMap;
 
@@ -89,6 +90,7 @@ impl Decoded {
             version,
             reason,
         };
+        guard::check(api, version, body).map_err(|e| fail(e.to_string()))?;
         let mut buf = body.clone();
         let decoded = match api {
             ApiKey::ApiVersions => Decoded::ApiVersions(decode(&mut buf, version).map_err(fail)?),

@@ -13,8 +13,14 @@
 //!   produces them with acks=all and returns only after the tailer applied them and the state
 //!   shows they won; a proposal that lost a race (another instance took the id or version first)
 //!   is recomputed. Writes within one instance are serialized by `write_lock`;
+//! - writers read the log themselves (on their own connection) up to the log end and up to
+//!   their own record, so a write does not wait for the tailer's long poll;
 //! - AVRO schemas are canonicalised and compatibility-checked; JSON Schema is only checked to be
 //!   well-formed JSON and Protobuf to be non-empty, and neither is compatibility-checked yet.
+//!
+//! Kafka client: rskafka (pure Rust, tokio-native, no C toolchain, already used by the crate).
+//! Its `create_topic` sends no topic configs, so [`topic`] sends the CreateTopics request that
+//! sets `cleanup.policy=compact` itself.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -40,12 +46,14 @@ use records::LogRecord;
 use state::State;
 
 /// How many times a write whose proposal lost a race is recomputed before giving up.
-const MAX_WRITE_ATTEMPTS: usize = 20;
+const MAX_WRITE_ATTEMPTS: usize = 50;
 
 /// Embedded registry settings (`embedded_registry:` section).
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmbeddedRegistryConfig {
+    /// Run the embedded registry (ignored when `registry.url` names an external one).
+    pub enabled: bool,
     /// REST listen address.
     pub listen: String,
     /// The topic holding the registry state.
@@ -63,6 +71,7 @@ pub struct EmbeddedRegistryConfig {
 impl Default for EmbeddedRegistryConfig {
     fn default() -> Self {
         EmbeddedRegistryConfig {
+            enabled: true,
             listen: "127.0.0.1:8081".to_owned(),
             topic: "_schemas".to_owned(),
             bootstrap_servers: None,
@@ -249,12 +258,23 @@ impl EmbeddedRegistry {
         }
     }
 
+    /// Read the log (on the writer's connection) until every record below `target` is applied.
+    async fn read_until(&self, target: i64) -> Result<(), ApiError> {
+        tokio::time::timeout(
+            self.write_timeout,
+            log::read_until(&self.writer, &self.shared, target),
+        )
+        .await
+        .map_err(|_| ApiError::timeout(format!("reading the schemas log up to offset {target}")))?
+        .map_err(ApiError::store)
+    }
+
     async fn catch_up(&self) -> Result<(), ApiError> {
         let end = tokio::time::timeout(self.write_timeout, log::end_offset(&self.writer))
             .await
             .map_err(|_| ApiError::timeout("reading the schemas log end offset"))?
             .map_err(ApiError::store)?;
-        self.wait_applied(end, self.write_timeout).await
+        self.read_until(end).await
     }
 
     /// Run a write: `plan` sees the caught-up state and proposes records; they are produced and
@@ -276,11 +296,14 @@ impl EmbeddedRegistry {
                 } => (records, result, won),
             };
             let last = self.produce(&records).await?;
-            self.wait_applied(last + 1, self.write_timeout).await?;
+            self.read_until(last + 1).await?;
             if won(&self.state()) {
                 return Ok(result);
             }
             tracing::debug!(attempt, "schemas write lost a race; re-planning");
+            // Two instances with queued writes otherwise race in lockstep, and the slightly
+            // slower one could lose every round.
+            tokio::time::sleep(race_jitter(attempt)).await;
         }
         Err(ApiError::store(format!(
             "gave up after {MAX_WRITE_ATTEMPTS} attempts racing other registry instances"
@@ -293,6 +316,16 @@ impl EmbeddedRegistry {
             .map_err(|_| ApiError::timeout("producing to the schemas log"))?
             .map_err(ApiError::store)
     }
+}
+
+/// A random pause of up to 10 ms per lost attempt (capped at 100 ms).
+fn race_jitter(attempt: usize) -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let cap_ms = u64::try_from(attempt.saturating_add(1).min(10)).unwrap_or(10) * 10;
+    Duration::from_millis(random % cap_ms.max(1))
 }
 
 impl crate::registry::LocalRegistry for EmbeddedRegistry {
@@ -312,7 +345,7 @@ impl crate::registry::LocalRegistry for EmbeddedRegistry {
     }
 
     fn is_ready(&self) -> bool {
-        self.shared.ready.load(Ordering::Acquire)
+        self.shared.ready.load(Ordering::Acquire) && !self.cancel.is_cancelled()
     }
 }
 

@@ -25,6 +25,8 @@ use crate::session::{self, SessionError};
 use crate::shutdown::Shutdown;
 use crate::topology::{Brokers, TopicIds};
 
+mod warm_up;
+
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -165,14 +167,24 @@ impl Proxy {
     }
 
     /// Probe the bootstrap servers until one answers (for `/ready`) or draining starts.
-    pub async fn probe_upstream(&self) {
+    /// The first successful probe also learns the brokers ([`warm_up`]).
+    pub async fn probe_upstream(self: &Arc<Self>) {
         while !self.upstream_reachable() {
             match upstream::connect_bootstrap(&self.bootstrap_servers, self.limits.connect_timeout)
                 .await
             {
-                Ok((_, server)) => {
+                Ok((stream, server)) => {
                     tracing::info!(%server, "upstream bootstrap server reachable");
                     self.upstream_reachable.store(true, Ordering::SeqCst);
+                    let learned = tokio::select! {
+                        () = self.shutdown.draining() => return,
+                        learned = warm_up::learn_brokers(self, stream) => learned,
+                    };
+                    match learned {
+                        Ok(n) => tracing::info!(brokers = n, "broker listeners opened at start-up"),
+                        // Listeners are still opened when clients' metadata names brokers.
+                        Err(e) => tracing::debug!(error = %e, "cannot learn brokers at start-up"),
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "upstream not reachable yet");

@@ -63,6 +63,10 @@ impl Side {
 pub enum SessionError {
     #[error("client sent a bad frame: {0}")]
     ClientFrame(CodecError),
+    #[error("client connection failed: {0}")]
+    ClientIo(std::io::Error),
+    #[error("broker connection failed: {0}")]
+    BrokerIo(std::io::Error),
     #[error("client sent a malformed request: {0}")]
     ClientRequest(FrameError),
     #[error("cannot write to the client: {0}")]
@@ -77,8 +81,12 @@ pub enum SessionError {
         got: i32,
         api_key: i16,
     },
-    #[error("broker closed the connection with {in_flight} request(s) in flight")]
-    BrokerClosed { in_flight: usize },
+    #[error("broker closed the connection with {in_flight} request(s) in flight{}",
+        .api_key.map(|k| format!(" (awaiting api key {k})")).unwrap_or_default())]
+    BrokerClosed {
+        in_flight: usize,
+        api_key: Option<i16>,
+    },
     #[error("broker sent a response while no request was in flight")]
     Unsolicited,
     #[error("cannot write to the broker: {0}")]
@@ -98,11 +106,31 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// A peer simply went away (reset, broken pipe): routine, logged below warning level.
+    pub fn is_disconnect(&self) -> bool {
+        use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+        let io = match self {
+            SessionError::ClientIo(e) | SessionError::BrokerIo(e) => e,
+            SessionError::ClientWrite(CodecError::Io(e)) => e,
+            _ => return false,
+        };
+        matches!(io.kind(), ConnectionReset | BrokenPipe | ConnectionAborted)
+    }
+
+    /// Sort a broker-side read failure into an I/O failure or a framing problem.
+    pub fn from_broker_read(e: CodecError) -> SessionError {
+        match e {
+            CodecError::Io(e) => SessionError::BrokerIo(e),
+            e => SessionError::BrokerFrame(e),
+        }
+    }
+
     pub fn side(&self) -> Side {
         use SessionError::*;
         match self {
-            ClientFrame(_) | ClientRequest(_) | ClientWrite(_) => Side::Client,
+            ClientFrame(_) | ClientIo(_) | ClientRequest(_) | ClientWrite(_) => Side::Client,
             BrokerFrame(_)
+            | BrokerIo(_)
             | BrokerResponse(_)
             | CorrelationMismatch { .. }
             | BrokerClosed { .. }
@@ -127,17 +155,26 @@ pub async fn run(
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let span = tracing::info_span!("conn", conn_id, %peer, target = %target, client_id = tracing::field::Empty);
-    let listener = if target == Target::Bootstrap {
-        "bootstrap"
-    } else {
-        "broker"
+    let (listener, broker_id) = match target {
+        Target::Bootstrap => ("bootstrap", None),
+        Target::Broker(id) => ("broker", Some(id)),
     };
+    let span = tracing::info_span!(
+        "conn",
+        conn_id,
+        %peer,
+        listener,
+        broker_id,
+        client_id = tracing::field::Empty
+    );
     metrics::gauge!(crate::metrics::CONNECTIONS_ACTIVE, "listener" => listener).increment(1);
     async {
         tracing::debug!("connection accepted");
         match serve(&proxy, client, target).await {
             Ok(()) => tracing::debug!("connection closed"),
+            Err(e) if e.is_disconnect() => {
+                tracing::info!(side = e.side().as_str(), error = %e, "connection closed by peer");
+            }
             Err(e) => {
                 let side = e.side().as_str();
                 metrics::counter!(crate::metrics::CONNECTION_ERRORS, "side" => side).increment(1);
@@ -213,6 +250,7 @@ where
                 return Ok(());
             }
             Ok(None) => return Ok(()),
+            Ok(Some(Err(CodecError::Io(e)))) => return Err(SessionError::ClientIo(e)),
             Ok(Some(Err(e))) => return Err(SessionError::ClientFrame(e)),
             Ok(Some(Ok(frame))) => frame,
         };
@@ -221,20 +259,9 @@ where
             tracing::Span::current().record("client_id", id.as_str());
             client_id_logged = true;
         }
-        let known = header.known_key();
-        let api_label = known.map_or("unknown", api_name);
-        metrics::counter!(crate::metrics::REQUESTS, "api" => api_label).increment(1);
-        let step = match known {
-            Some(ApiKey::Produce) => produce_step(proxy, frame, &header).await?,
-            Some(ApiKey::ApiVersions)
-                if max_supported_version(ApiKey::ApiVersions)
-                    .is_some_and(|max| header.api_version > max) =>
-            {
-                Step::local(unsupported_api_versions(header.correlation_id))
-            }
-            _ => Step::forward(frame, Reply::Broker),
+        let Some(step) = plan(proxy, frame, &header).await? else {
+            continue;
         };
-        let Some(step) = step else { continue };
         if let Some(reply) = step.reply {
             count.add();
             let entry = InFlight {
@@ -247,6 +274,8 @@ where
                 // The response side ended (with its own error); nothing more to do here.
                 return Ok(());
             }
+        } else if header.known_key() == Some(ApiKey::Produce) {
+            count.no_reply(header.correlation_id);
         }
         if let Some(request) = step.forward {
             upstream
@@ -255,6 +284,28 @@ where
                 .map_err(SessionError::BrokerWrite)?;
         }
     }
+}
+
+/// Decide what one request needs: Produce goes through the enforcer, an ApiVersions request
+/// newer than we can decode is answered locally, everything else is forwarded as is.
+async fn plan(
+    proxy: &Proxy,
+    frame: Bytes,
+    header: &RequestHeader,
+) -> Result<Option<Step>, SessionError> {
+    let known = header.known_key();
+    let api_label = known.map_or("unknown", api_name);
+    metrics::counter!(crate::metrics::REQUESTS, "api" => api_label).increment(1);
+    Ok(match known {
+        Some(ApiKey::Produce) => produce_step(proxy, frame, header).await?,
+        Some(ApiKey::ApiVersions)
+            if max_supported_version(ApiKey::ApiVersions)
+                .is_some_and(|max| header.api_version > max) =>
+        {
+            Step::local(unsupported_api_versions(header.correlation_id))
+        }
+        _ => Step::forward(frame, Reply::Broker),
+    })
 }
 
 /// What to do with one request: forward bytes upstream and/or expect a reply.

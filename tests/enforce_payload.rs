@@ -67,9 +67,15 @@ async fn valid_payloads_pass_in_every_codec() {
 async fn truncated_trailing_and_wrong_type_payloads_are_refused_with_the_field() {
     let cases: [(&[u8], &str); 3] = [
         // email missing
-        (b"\x02\x02a", "record 1 value: field /email: expected string, found end of input"),
+        (
+            b"\x02\x02a",
+            "record 1 value: field /email: expected string, found end of input",
+        ),
         // one byte too many
-        (b"\x02\x02a\x02b\x00", "record 1 value: field /: 1 trailing byte after the datum"),
+        (
+            b"\x02\x02a\x02b\x00",
+            "record 1 value: field /: 1 trailing byte after the datum",
+        ),
         // name length -5
         (b"\x02\x09a\x02b", "record 1 value: field /name"),
     ];

@@ -16,7 +16,11 @@ use kafka_protocol::protocol::{Decodable, Encodable, HeaderVersion, StrBytes};
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
 };
-use schemagate::registry::{LocalRegistry, SchemaText, SchemaType};
+use schemagate::policy::PolicyConfig;
+use schemagate::produce::{Enforcer, ProduceAction, ProduceContext};
+use schemagate::registry::{LocalRegistry, RegistryConfig, SchemaSource, SchemaText, SchemaType};
+use schemagate::topology::TopicIds;
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// In-memory registry: id → (schema, subjects).
@@ -242,3 +246,98 @@ pub fn rows(resp: &ProduceResponse) -> Vec<Row> {
     }
     out
 }
+
+// ---- Enforcer fixtures shared by the produce tests ----
+
+pub const VERSIONS: [i16; 5] = [3, 8, 9, 12, 13];
+
+pub fn policy(yaml: &str) -> PolicyConfig {
+    serde_yaml_ng::from_str(yaml).unwrap()
+}
+
+pub fn registry() -> Arc<MapRegistry> {
+    Arc::new(MapRegistry::with(&[
+        (1, USER, &["orders-value"]),
+        (
+            2,
+            PAYMENT,
+            &[
+                "payments-value",
+                "com.example.Payment",
+                "orders-com.example.Payment",
+            ],
+        ),
+        (3, USER, &["orders-key"]),
+    ]))
+}
+
+pub fn enforcer_with(policy: PolicyConfig, reg: Arc<MapRegistry>) -> Enforcer {
+    Enforcer::new(
+        policy,
+        SchemaSource::Embedded(reg),
+        &RegistryConfig::default(),
+    )
+    .unwrap()
+}
+
+pub fn enforcer(yaml: &str) -> Enforcer {
+    enforcer_with(policy(yaml), registry())
+}
+
+pub struct Topics {
+    pub ids: TopicIds,
+    pub orders: Uuid,
+    pub payments: Uuid,
+}
+
+pub fn topics() -> Topics {
+    let ids = TopicIds::default();
+    let (orders, payments) = (Uuid::from_u128(0xa1), Uuid::from_u128(0xb2));
+    ids.insert(orders, "orders");
+    ids.insert(payments, "payments");
+    Topics {
+        ids,
+        orders,
+        payments,
+    }
+}
+
+pub async fn run(e: &Enforcer, version: i16, frame: Bytes, ids: &TopicIds) -> ProduceAction {
+    let ctx = ProduceContext {
+        api_version: version,
+        correlation_id: 42,
+        topic_ids: ids,
+    };
+    e.check(ctx, frame).await.unwrap()
+}
+
+pub fn good() -> Option<Vec<u8>> {
+    Some(framed(1, b"\x02\x02a\x02b"))
+}
+
+/// Run a single-partition `orders` request and return the response rows it was answered with.
+pub async fn refused_rows(
+    e: &Enforcer,
+    version: i16,
+    values: &[Option<Vec<u8>>],
+    codec: Compression,
+) -> Vec<Row> {
+    let t = topics();
+    let frame = produce_frame(
+        version,
+        -1,
+        42,
+        &[("orders", t.orders, vec![(0, batch_of(values, codec))])],
+    );
+    match run(e, version, frame, &t.ids).await {
+        ProduceAction::Respond(resp) => {
+            let (cid, body) = decode_response(&resp, version);
+            assert_eq!(cid, 42);
+            assert_eq!(body.throttle_time_ms, 0);
+            rows(&body)
+        }
+        other => panic!("v{version}: expected Respond, got {other:?}"),
+    }
+}
+
+pub const SUBJECT_RULE: &str = "rules: [{match: {topic: orders}, value: {level: subject}}]";

@@ -62,9 +62,21 @@ async fn register_lookup_and_read_back() {
         get(u, "/schemas/ids/1/versions").await.ok(),
         &json!([{"subject": "other-value", "version": 1}, {"subject": "users-value", "version": 1}])
     );
+    let all = get(u, "/schemas?subjectPrefix=users").await.ok().clone();
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    assert_eq!(all[0]["subject"], "users-value");
+    assert_eq!(get(u, "/contexts").await.ok(), &json!(["."]));
     let mut types = get(u, "/schemas/types").await.ok().clone();
     types.as_array_mut().unwrap().sort_by_key(|v| v.to_string());
     assert_eq!(types, json!(["AVRO", "JSON", "PROTOBUF"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_matches_canonical_form() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
+    let v1 = record_schema("User", &["id"]);
+    register(u, "users-value", &v1).await;
     // Lookup matches the canonical form, whatever the spacing sent.
     let spaced =
         serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&v1).unwrap())
@@ -197,6 +209,16 @@ async fn delete_errors_and_semantics() {
     get(u, "/schemas/ids/1").await.ok();
     assert_eq!(get(u, "/subjects/s/versions").await.ok(), &json!([2]));
     assert_eq!(
+        get(u, "/subjects/s/versions?deletedOnly=true").await.ok(),
+        &json!([1])
+    );
+    assert_eq!(
+        get(u, "/subjects/s/versions?deleted=true&offset=1&limit=1")
+            .await
+            .ok(),
+        &json!([2])
+    );
+    assert_eq!(
         get(u, "/subjects/s/versions?deleted=true").await.ok(),
         &json!([1, 2])
     );
@@ -205,6 +227,10 @@ async fn delete_errors_and_semantics() {
     let m = delete(u, "/subjects/s").await.error(404, 40404);
     assert!(m.contains("soft deleted"), "{m}");
     get(u, "/subjects/s/versions").await.error(404, 40401);
+    assert_eq!(
+        get(u, "/subjects?deletedOnly=true").await.ok(),
+        &json!(["s"])
+    );
     // A new registration after soft delete continues the version numbers.
     register(u, "s", "\"string\"").await;
     assert_eq!(
@@ -235,7 +261,7 @@ async fn delete_errors_and_semantics() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn validation_errors() {
+async fn invalid_version_and_schema() {
     let (_tansu, r) = setup().await;
     let u = &r.url;
     register(u, "s", "\"int\"").await;
@@ -306,6 +332,12 @@ async fn validation_errors() {
     .await
     .error(422, 42201);
     assert!(m.contains("missing"), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_level_mode_subject_and_body() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
     // Compatibility level and mode names.
     let m = put(u, "/config", json!({"compatibility": "SIDEWAYS"}))
         .await
@@ -371,7 +403,7 @@ async fn json_and_protobuf_are_stored() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn config_and_mode() {
+async fn config_levels_and_defaults() {
     let (_tansu, r) = setup().await;
     let u = &r.url;
     assert_eq!(
@@ -406,6 +438,12 @@ async fn config_and_mode() {
         get(u, "/config").await.ok()["compatibilityLevel"],
         "BACKWARD"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modes_readonly_and_import() {
+    let (_tansu, r) = setup().await;
+    let u = &r.url;
     // Modes.
     assert_eq!(get(u, "/mode").await.ok(), &json!({"mode": "READWRITE"}));
     put(u, "/mode/ro", json!({"mode": "READONLY"})).await.ok();

@@ -85,3 +85,38 @@ async fn kafkajs_registers_and_fetches() {
     let cfg = get(&r.url, "/config/kafkajs-value").await;
     assert_eq!(cfg.ok()["compatibilityLevel"], "BACKWARD");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_client_admin_calls() {
+    let tansu = Tansu::start().await;
+    let r = start_registry(&tansu.bootstrap, "_schemas").await;
+    let mut cmd = tokio::process::Command::new(PYTHON);
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/registry_python_admin.py"
+    ))
+    .env("SCHEMA_REGISTRY_URL", &r.url)
+    .env("KAFKA_BOOTSTRAP_SERVERS", &tansu.bootstrap);
+    let (stdout, _) = run(cmd).await;
+    let line = stdout.lines().last().unwrap_or_default();
+    let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let expected = serde_json::json!({
+        "id1": 1, "id2": 2,
+        "types": ["AVRO", "JSON", "PROTOBUF"],
+        "subjects": ["py"], "versions": [1, 2], "latest_version": 2, "v1_id": 1,
+        "lookup_version": 1, "schema_by_id_type": "AVRO", "subjects_by_id": ["py"],
+        "compatible_v2": true, "compatible_bad": false, "compatible_all_bad": false,
+        "register_bad": [409, 409],
+        "global_level": "BACKWARD", "subject_level_missing": [404, 40408],
+        "subject_level": "FULL", "global_mode": "READWRITE",
+        "delete_version": 1, "versions_after": [2],
+        "delete_subject": [2], "delete_permanent": [1, 2], "subjects_after": [],
+        "missing_version": [404, 40401],
+        "partitions": 1,
+    });
+    for (key, want) in expected.as_object().unwrap() {
+        assert_eq!(&v[key], want, "{key} in {v}");
+    }
+    let policy = v["cleanup_policy"].as_str().unwrap_or_default();
+    assert!(policy == "compact", "cleanup.policy {policy}");
+}

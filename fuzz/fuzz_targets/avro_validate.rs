@@ -28,11 +28,21 @@ const EXTRA: &[&str] = &[
 fn set() -> &'static [(Schema, AvroValidator)] {
     static SET: OnceLock<Vec<(Schema, AvroValidator)>> = OnceLock::new();
     SET.get_or_init(|| {
-        let texts = [schemas::USER, schemas::ORDER, schemas::CUSTOMER, schemas::LINKED_LIST];
+        let texts = [
+            schemas::USER,
+            schemas::ORDER,
+            schemas::CUSTOMER,
+            schemas::LINKED_LIST,
+        ];
         texts
             .iter()
             .chain(EXTRA)
-            .map(|t| (Schema::parse_str(t).unwrap(), AvroValidator::compile(t, &[]).unwrap()))
+            .map(|t| {
+                (
+                    Schema::parse_str(t).unwrap(),
+                    AvroValidator::compile(t, &[]).unwrap(),
+                )
+            })
             .collect()
     })
 }
@@ -52,7 +62,9 @@ impl Read for EofTracking<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, payload)) = data.split_first() else { return };
+    let Some((&pick, payload)) = data.split_first() else {
+        return;
+    };
     let set = set();
     let (schema, validator) = &set[usize::from(pick) % set.len()];
     // Bounded so the linked list stays under our 256-container depth limit (2 per node, 2+ bytes
@@ -61,8 +73,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let ours = validator.validate(payload);
-    let mut reader = EofTracking { rest: payload, hit_end: false };
+    let mut reader = EofTracking {
+        rest: payload,
+        hit_end: false,
+    };
     let theirs = apache_avro::from_avro_datum(schema, &mut reader, None);
     let strict_ok = theirs.is_ok() && !reader.hit_end && reader.rest.is_empty();
-    assert_eq!(ours.is_ok(), strict_ok, "ours {ours:?}, apache-avro {theirs:?}");
+    assert_eq!(
+        ours.is_ok(),
+        strict_ok,
+        "ours {ours:?}, apache-avro {theirs:?}"
+    );
 });

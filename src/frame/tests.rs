@@ -169,3 +169,23 @@ fn produce_v0_to_v2_start_with_acks() {
     let header = peek_request_header(&frame).unwrap();
     assert_eq!(peek_produce_acks(&frame, &header), Ok(-1));
 }
+
+proptest::proptest! {
+    /// Client bytes never panic the header or acks peek.
+    #[test]
+    fn arbitrary_request_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96)) {
+        if let Ok(header) = peek_request_header(&bytes) {
+            let _ = peek_produce_acks(&bytes, &header);
+        }
+        let _ = peek_response_header(&bytes, 1);
+    }
+
+    /// Produce frames of every version with arbitrary (non-null) transactional ids peek
+    /// their acks back.
+    #[test]
+    fn produce_acks_round_trip(version in 3i16..=13, acks in -1i16..=1, txn in "[a-z]{0,40}") {
+        let frame = produce_frame(version, acks, Some(&txn));
+        let header = peek_request_header(&frame).unwrap();
+        proptest::prop_assert_eq!(peek_produce_acks(&frame, &header), Ok(acks));
+    }
+}

@@ -163,7 +163,9 @@ impl<'a> Checker<'a> {
     ) -> Result<([u64; 2], [u64; 2], Option<&'static str>), RecordsError> {
         let batch = batch?;
         if batch.header.is_control() {
-            return Ok(([0; 2], [0; 2], None)); // transaction markers carry no Confluent payloads
+            // Transaction markers come from the coordinator (WriteTxnMarkers), never from a
+            // producer; a control bit on a client batch would otherwise skip every check.
+            return Err(RecordsError::ControlBatch { at: batch.position });
         }
         let section = batch.records_section(scratch, self.max_decompressed)?;
         let (mut bad, mut checked, mut reason) = ([0u64; 2], [0u64; 2], None);
@@ -262,7 +264,10 @@ impl<'a> Checker<'a> {
         id: i32,
     ) -> Result<Arc<CompiledSchema>, Fault> {
         if let Some(down) = &self.registry_down {
-            return Err(Fault::Unavailable(down.clone()));
+            // Registry already failed in this request: answer from the cache or fail fast
+            // rather than wait for the same timeout again.
+            let cached = self.resolve_cached(topic, side, part, id).await;
+            return cached.ok_or_else(|| Fault::Unavailable(down.clone()));
         }
         let schema = match self.registry.schema(id).await {
             Ok(Some(s)) => s,
@@ -283,6 +288,25 @@ impl<'a> Checker<'a> {
             Ok(false) => Err(self.not_in_subject(id, &subject).await),
             Err(e) => Err(self.down(e)),
         }
+    }
+
+    /// `resolve` from cached positive answers only; `None` when something is not cached.
+    async fn resolve_cached(
+        &self,
+        topic: &str,
+        side: Side,
+        part: &PartRule,
+        id: i32,
+    ) -> Option<Arc<CompiledSchema>> {
+        let schema = self.registry.cached_schema(id).await?;
+        if part.level < Level::Subject {
+            return Some(schema);
+        }
+        let subject = subject_name(topic, side, part.subject_strategy, &schema).ok()?;
+        self.registry
+            .cached_member(&subject, id)
+            .await
+            .then_some(schema)
     }
 
     fn down(&mut self, e: RegistryError) -> Fault {
@@ -383,6 +407,7 @@ fn batch_outcome(e: &RecordsError, record_errors: Vec<(i32, String)>) -> Outcome
     let reason = match e {
         RecordsError::TooLarge { .. } => "decompression_bomb",
         RecordsError::LegacyMagic { .. } => "legacy_magic",
+        RecordsError::ControlBatch { .. } => "control_batch",
         _ => "corrupt_batch",
     };
     Outcome::Invalid {

@@ -100,3 +100,20 @@ fn count_records(topic: &str, result: &'static str, reason: &'static str, by_sid
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LogLimiter;
+
+    #[test]
+    fn one_line_per_partition_per_interval() {
+        let logs = LogLimiter::default();
+        assert!(logs.allow("t", 0));
+        assert!(
+            !logs.allow("t", 0),
+            "second line within a second is suppressed"
+        );
+        assert!(logs.allow("t", 1), "other partitions have their own budget");
+        assert!(logs.allow("u", 0));
+    }
+}

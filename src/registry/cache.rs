@@ -173,6 +173,16 @@ impl CachedRegistry {
         }
     }
 
+    /// Cache-only lookup: the compiled schema if it is cached (no registry call, no metrics).
+    pub async fn cached_schema(&self, id: i32) -> Option<Arc<CompiledSchema>> {
+        self.schemas.get(&id).await
+    }
+
+    /// Cache-only lookup: true if `(subject, id)` is a cached positive membership.
+    pub async fn cached_member(&self, subject: &str, id: i32) -> bool {
+        self.members.get(&(subject.to_owned(), id)).await == Some(true)
+    }
+
     /// The subjects `id` is registered under, uncached: only used to explain a rejection.
     pub async fn subjects_of(&self, id: i32) -> Result<Vec<String>, RegistryError> {
         self.source.subjects_of(id).await

@@ -7,8 +7,8 @@
 //!   registry lacks it (404 without error code 40403, or 405), membership falls back to
 //!   `GET /subjects/{subject}/versions` and `GET /subjects/{subject}/versions/{v}`.
 //!
-//! Any transport error, timeout, 5xx, 401/403 or unreadable body is [`RegistryError`]
-//! (unavailable), never "not found".
+//! Any transport error, timeout, 5xx, 401/403, 404 without error code 40403, or unreadable
+//! body is [`RegistryError`] (unavailable), never "not found".
 
 use std::time::{Duration, Instant};
 
@@ -167,7 +167,10 @@ impl HttpRegistry {
         let answer = self
             .get("schemas_by_id", &["schemas", "ids", &id_text])
             .await?;
-        if answer.status == StatusCode::NOT_FOUND {
+        // Only Confluent's "schema not found" means the id is unknown. A bare 404 is a wrong
+        // `registry.url` (or a proxy in the way): rejecting every record as "not registered"
+        // would be a non-retriable verdict on a configuration error.
+        if answer.status == StatusCode::NOT_FOUND && error_code(&answer) == Some(SCHEMA_NOT_FOUND) {
             return Ok(None);
         }
         let body: SchemaBody = parse("schemas_by_id", &answer)?;

@@ -237,6 +237,15 @@ async fn wrong_password_and_a_down_registry_are_unavailable_not_not_found() {
         Err(RegistryError::Status { status: 503, .. })
     ));
     assert!(http(&url).is_member("user-value", 1).await.is_err());
+    state.down.store(false, Ordering::SeqCst);
+    let wrong_path = http(&format!("{url}/not/the/registry"));
+    assert!(
+        matches!(
+            wrong_path.schema(1).await,
+            Err(RegistryError::Status { status: 404, .. })
+        ),
+        "a bare 404 is a misconfiguration, not an unknown id"
+    );
     let nobody = http("http://127.0.0.1:9");
     assert!(matches!(
         nobody.schema(1).await,

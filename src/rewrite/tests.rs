@@ -314,3 +314,142 @@ fn missing_port_is_an_error_not_a_leak() {
         Err(RewriteError::MissingPort { node_id: 9, .. })
     ));
 }
+
+#[test]
+fn forged_array_counts_are_refused_before_decoding() {
+    // Metadata v1 claiming 2^31-1 brokers: kafka-protocol would reserve ~200 GB and abort.
+    let body = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+    assert!(matches!(
+        Decoded::decode(ApiKey::Metadata, 1, &body),
+        Err(RewriteError::Decode { .. })
+    ));
+    // Flexible Metadata v12: compact count 0xffffffff in the brokers array.
+    let body = Bytes::from_static(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    assert!(Decoded::decode(ApiKey::Metadata, 12, &body).is_err());
+    // ApiVersions v3 with a forged supported_features count inside tagged field 0.
+    let mut v3 = BytesMut::new();
+    v3.extend_from_slice(&[0, 0, 1, 0, 0, 0, 0]); // error, empty api_keys, throttle
+    v3.extend_from_slice(&[1, 0, 5, 0xff, 0xff, 0xff, 0xff, 0x0f]); // tag 0, size 5
+    assert!(Decoded::decode(ApiKey::ApiVersions, 3, &v3.freeze()).is_err());
+}
+
+#[test]
+fn fully_populated_responses_pass_the_guard_in_every_version() {
+    use kafka_protocol::messages::api_versions_response::SupportedFeatureKey;
+    use kafka_protocol::messages::metadata_response::MetadataResponsePartition;
+    use kafka_protocol::messages::produce_response::{
+        BatchIndexAndErrorMessage, PartitionProduceResponse, TopicProduceResponse,
+    };
+    let partition = MetadataResponsePartition::default()
+        .with_replica_nodes(vec![BrokerId(1), BrokerId(2)])
+        .with_isr_nodes(vec![BrokerId(1)])
+        .with_offline_replicas(vec![BrokerId(2)]);
+    let metadata = MetadataResponse::default()
+        .with_brokers(vec![
+            MetadataResponseBroker::default()
+                .with_node_id(BrokerId(1))
+                .with_host(sb("k"))
+                .with_rack(Some(sb("r"))),
+        ])
+        .with_cluster_id(Some(sb("c")))
+        .with_topics(vec![
+            MetadataResponseTopic::default()
+                .with_name(Some(TopicName(sb("t"))))
+                .with_partitions(vec![partition.clone(), partition]),
+        ]);
+    for v in 0..=13 {
+        let body = encode_msg(&metadata, v);
+        assert!(
+            guard::check(ApiKey::Metadata, v, &body).is_ok(),
+            "metadata v{v}"
+        );
+    }
+    let produce = ProduceResponse::default()
+        .with_responses(vec![
+            TopicProduceResponse::default()
+                .with_name(TopicName(sb("t")))
+                .with_partition_responses(vec![
+                    PartitionProduceResponse::default()
+                        .with_record_errors(vec![
+                            BatchIndexAndErrorMessage::default()
+                                .with_batch_index(3)
+                                .with_batch_index_error_message(Some(sb("bad"))),
+                        ])
+                        .with_error_message(Some(sb("bad"))),
+                ]),
+        ])
+        .with_node_endpoints(vec![
+            NodeEndpoint::default()
+                .with_node_id(BrokerId(1))
+                .with_host(sb("k")),
+        ]);
+    for v in 3..=13 {
+        let body = encode_msg(&produce, v);
+        assert!(
+            guard::check(ApiKey::Produce, v, &body).is_ok(),
+            "produce v{v}"
+        );
+    }
+    let api_versions = ApiVersionsResponse::default()
+        .with_api_keys(vec![
+            ApiVersion::default().with_api_key(3).with_max_version(12),
+        ])
+        .with_supported_features(vec![
+            SupportedFeatureKey::default()
+                .with_name(sb("f"))
+                .with_max_version(1),
+        ]);
+    for v in 0..=4 {
+        let body = encode_msg(&api_versions, v);
+        assert!(
+            guard::check(ApiKey::ApiVersions, v, &body).is_ok(),
+            "api_versions v{v}"
+        );
+    }
+    for v in 0..=6 {
+        let coordinator = if v < 4 {
+            FindCoordinatorResponse::default()
+                .with_error_message((v >= 1).then(|| sb("m")))
+                .with_host(sb("k"))
+        } else {
+            FindCoordinatorResponse::default().with_coordinators(vec![
+                Coordinator::default().with_key(sb("g")).with_host(sb("k")),
+            ])
+        };
+        let body = encode_msg(&coordinator, v);
+        assert!(
+            guard::check(ApiKey::FindCoordinator, v, &body).is_ok(),
+            "find_coordinator v{v}"
+        );
+    }
+    let cluster = DescribeClusterResponse::default()
+        .with_cluster_id(sb("c"))
+        .with_brokers(vec![
+            DescribeClusterBroker::default()
+                .with_host(sb("k"))
+                .with_rack(Some(sb("r"))),
+        ]);
+    for v in 0..=2 {
+        let body = encode_msg(&cluster, v);
+        assert!(
+            guard::check(ApiKey::DescribeCluster, v, &body).is_ok(),
+            "describe_cluster v{v}"
+        );
+    }
+}
+
+proptest::proptest! {
+    /// Arbitrary broker bytes for any decoded API and version are an error or a response,
+    /// never a panic or an abort.
+    #[test]
+    fn arbitrary_response_bytes_never_crash(
+        api in proptest::sample::select(vec![
+            ApiKey::Metadata, ApiKey::FindCoordinator, ApiKey::DescribeCluster,
+            ApiKey::ApiVersions, ApiKey::Produce,
+        ]),
+        version in 0i16..=13,
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96),
+    ) {
+        let _ = Decoded::decode(api, version, &Bytes::from(bytes));
+    }
+}

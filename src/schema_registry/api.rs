@@ -64,8 +64,23 @@ impl VersionId {
 
 /// The routes, with Confluent-shaped 404/405 answers for anything else.
 pub fn router(registry: Arc<EmbeddedRegistry>) -> Router {
-    Router::new()
+    subject_routes()
+        .merge(settings_routes())
         .route("/", get(root).post(root))
+        .route("/contexts", get(schemas::contexts))
+        .route("/schemas", get(schemas::list_schemas))
+        .route("/schemas/types", get(schemas::types))
+        .route("/schemas/ids/{id}", get(schemas::get_by_id))
+        .route("/schemas/ids/{id}/schema", get(schemas::get_text_by_id))
+        .route("/schemas/ids/{id}/versions", get(schemas::versions_by_id))
+        .route("/schemas/ids/{id}/subjects", get(schemas::subjects_by_id))
+        .fallback(|| async { ApiError::not_found_path() })
+        .method_not_allowed_fallback(|| async { ApiError::new(405, "HTTP 405 Method Not Allowed") })
+        .with_state(registry)
+}
+
+fn subject_routes() -> Router<Arc<EmbeddedRegistry>> {
+    Router::new()
         .route("/subjects", get(schemas::list_subjects))
         .route(
             "/subjects/{subject}",
@@ -87,11 +102,6 @@ pub fn router(registry: Arc<EmbeddedRegistry>) -> Router {
             "/subjects/{subject}/versions/{version}/referencedby",
             get(schemas::referenced_by),
         )
-        .route("/schemas/types", get(schemas::types))
-        .route("/schemas/ids/{id}", get(schemas::get_by_id))
-        .route("/schemas/ids/{id}/schema", get(schemas::get_text_by_id))
-        .route("/schemas/ids/{id}/versions", get(schemas::versions_by_id))
-        .route("/schemas/ids/{id}/subjects", get(schemas::subjects_by_id))
         .route(
             "/compatibility/subjects/{subject}/versions",
             post(schemas::check_latest),
@@ -100,6 +110,10 @@ pub fn router(registry: Arc<EmbeddedRegistry>) -> Router {
             "/compatibility/subjects/{subject}/versions/{version}",
             post(schemas::check_version),
         )
+}
+
+fn settings_routes() -> Router<Arc<EmbeddedRegistry>> {
+    Router::new()
         .route(
             "/config",
             get(settings::get_global_config)
@@ -122,9 +136,6 @@ pub fn router(registry: Arc<EmbeddedRegistry>) -> Router {
                 .put(settings::put_subject_mode)
                 .delete(settings::delete_subject_mode),
         )
-        .fallback(|| async { ApiError::not_found_path() })
-        .method_not_allowed_fallback(|| async { ApiError::new(405, "HTTP 405 Method Not Allowed") })
-        .with_state(registry)
 }
 
 async fn root() -> Response {

@@ -101,7 +101,15 @@ pub async fn tail(
 ) {
     let mut next = loop {
         match reader.get_offset(OffsetAt::Earliest).await {
-            Ok(start) => break start,
+            Ok(start) => {
+                // Offsets below the log start will never be read: count them as applied.
+                shared.next_offset.send_if_modified(|n| {
+                    let moved = *n < start;
+                    *n = (*n).max(start);
+                    moved
+                });
+                break start;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "reading the start of the schemas log");
                 if pause_or_cancel(&cancel).await {
@@ -111,6 +119,7 @@ pub async fn tail(
         }
     };
     loop {
+        next = next.max(*shared.next_offset.borrow());
         if next >= ready_at {
             shared.ready.store(true, Ordering::Release);
         }
@@ -119,7 +128,7 @@ pub async fn tail(
             r = reader.fetch_records(next, 1..FETCH_MAX_BYTES, FETCH_MAX_WAIT_MS) => r,
         };
         match fetched {
-            Ok((records, _high_watermark)) => next = apply_batch(&shared, records, next),
+            Ok((records, _high_watermark)) => next = apply_batch(&shared, records),
             Err(KafkaError::ServerError {
                 protocol_error: ProtocolError::OffsetOutOfRange,
                 ..
@@ -127,6 +136,7 @@ pub async fn tail(
                 // The log start moved past us (retention or deleted records): resume there.
                 if let Ok(start) = reader.get_offset(OffsetAt::Earliest).await {
                     next = next.max(start);
+                    shared.next_offset.send_replace(next);
                 }
             }
             Err(e) => {
@@ -146,26 +156,49 @@ async fn pause_or_cancel(cancel: &CancellationToken) -> bool {
     }
 }
 
-/// Apply fetched records in order; returns the next offset to read.
-fn apply_batch(shared: &Shared, records: Vec<RecordAndOffset>, mut next: i64) -> i64 {
+/// Read from `client` and apply until every record below `target` has been applied. Used by
+/// writers so they need not wait for the tailer's long poll; applying is idempotent because
+/// only records at or above the shared next offset are applied, under the state lock.
+pub async fn read_until(
+    client: &PartitionClient,
+    shared: &Shared,
+    target: i64,
+) -> Result<(), KafkaError> {
+    loop {
+        let next = *shared.next_offset.borrow();
+        if next >= target {
+            return Ok(());
+        }
+        let (records, _) = client.fetch_records(next, 1..FETCH_MAX_BYTES, 0).await?;
+        if records.is_empty() {
+            // Produced but not yet readable (the broker's high watermark lags): retry soon.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        apply_batch(shared, records);
+    }
+}
+
+/// Apply fetched records in offset order, skipping those already applied; returns the next
+/// offset to read.
+fn apply_batch(shared: &Shared, records: Vec<RecordAndOffset>) -> i64 {
+    let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
+    let mut next = *shared.next_offset.borrow();
     if records.is_empty() {
         return next;
     }
-    {
-        let mut state = shared.state.write().unwrap_or_else(|e| e.into_inner());
-        for RecordAndOffset { record, offset } in records {
-            if offset < next {
-                continue;
-            }
-            match LogRecord::decode(record.key.as_deref(), record.value.as_deref()) {
-                Ok(r) => {
-                    state.apply(r);
-                }
-                Err(e) => tracing::debug!(offset, error = %e, "skipping schemas record"),
-            }
-            next = offset + 1;
+    for RecordAndOffset { record, offset } in records {
+        if offset < next {
+            continue;
         }
+        match LogRecord::decode(record.key.as_deref(), record.value.as_deref()) {
+            Ok(r) => {
+                state.apply(r);
+            }
+            Err(e) => tracing::debug!(offset, error = %e, "skipping schemas record"),
+        }
+        next = offset + 1;
     }
+    // Published while the state lock is held, so the offset never runs ahead of the state.
     shared.next_offset.send_replace(next);
     next
 }

@@ -399,3 +399,6 @@ pub fn schema_write(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,8 @@
 //! when it reaches the head, i.e. after every earlier broker response.
 
 use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{Bytes, BytesMut};
@@ -54,19 +56,59 @@ pub trait BrokerRouter: Send + Sync {
     fn topic_ids(&self) -> &TopicIds;
 }
 
-/// Counts queued entries so the idle timeout never closes a connection that awaits a reply.
+/// How many recent `acks=0` correlation ids are remembered (see [`InFlightCount::no_reply`]).
+const NO_REPLY_MEMORY: usize = 64;
+
+/// Counts queued entries so the idle timeout never closes a connection that awaits a reply,
+/// and remembers recent `acks=0` Produce correlation ids: Kafka never answers those, but
+/// librdkafka's mock cluster does, and clients ignore such stray responses, so the proxy
+/// drops them too instead of treating them as a protocol violation.
 #[derive(Debug, Default)]
-pub struct InFlightCount(AtomicUsize);
+pub struct InFlightCount {
+    count: AtomicUsize,
+    no_reply: Mutex<VecDeque<i32>>,
+}
 
 impl InFlightCount {
     pub fn add(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.count.fetch_add(1, Ordering::SeqCst);
     }
     fn done(&self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.count.fetch_sub(1, Ordering::SeqCst);
     }
     pub fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Record a forwarded request that expects no response (`acks=0` Produce).
+    pub fn no_reply(&self, correlation_id: i32) {
+        if let Ok(mut ids) = self.no_reply.lock() {
+            if ids.len() == NO_REPLY_MEMORY {
+                ids.pop_front();
+            }
+            ids.push_back(correlation_id);
+        }
+    }
+
+    /// True (and forgotten) when `correlation_id` belongs to an `acks=0` request.
+    fn take_no_reply(&self, correlation_id: i32) -> bool {
+        let Ok(mut ids) = self.no_reply.lock() else {
+            return false;
+        };
+        match ids.iter().position(|id| *id == correlation_id) {
+            Some(at) => ids.remove(at).is_some(),
+            None => false,
+        }
+    }
+
+    /// True when `frame` is a stray response to an `acks=0` request, to be dropped.
+    fn is_stray(&self, frame: &[u8]) -> bool {
+        let stray =
+            frame::peek_response_header(frame, 0).is_ok_and(|(corr, _)| self.take_no_reply(corr));
+        if stray {
+            tracing::debug!("dropping the broker's response to an acks=0 produce request");
+        }
+        stray
     }
 }
 
@@ -94,31 +136,53 @@ where
                 None => return Ok(()),
             },
             // Nothing is in flight: the broker may only close the connection.
-            frame = upstream.next() => return Err(match frame {
-                None => SessionError::BrokerClosed { in_flight: 0 },
-                Some(Ok(_)) => SessionError::Unsolicited,
-                Some(Err(e)) => SessionError::BrokerFrame(e),
-            }),
+            frame = upstream.next() => match frame {
+                Some(Ok(frame)) if count.is_stray(&frame) => continue,
+                None => return Err(SessionError::BrokerClosed { in_flight: 0, api_key: None }),
+                Some(Ok(_)) => return Err(SessionError::Unsolicited),
+                Some(Err(e)) => return Err(SessionError::from_broker_read(e)),
+            },
         };
         let out = match entry.reply {
             Reply::Local(ref body) => body.clone(),
             Reply::Broker | Reply::Merge(_) => {
-                let frame = tokio::select! {
-                    biased;
-                    () = shutdown.aborted() => return Err(SessionError::Aborted),
-                    frame = upstream.next() => match frame {
-                        Some(Ok(frame)) => frame,
-                        Some(Err(e)) => return Err(SessionError::BrokerFrame(e)),
-                        None => return Err(SessionError::BrokerClosed {
-                            in_flight: count.get(),
-                        }),
-                    },
-                };
+                let frame = next_response(&mut upstream, &entry, count, shutdown).await?;
                 answer(entry, frame, router).await?
             }
         };
         client.send(out).await.map_err(SessionError::ClientWrite)?;
         count.done();
+    }
+}
+
+/// The broker's next frame for `entry`, skipping stray answers to `acks=0` requests.
+async fn next_response<U>(
+    upstream: &mut U,
+    entry: &InFlight,
+    count: &InFlightCount,
+    shutdown: &Shutdown,
+) -> Result<Bytes, SessionError>
+where
+    U: Stream<Item = Result<Bytes, CodecError>> + Unpin,
+{
+    loop {
+        let frame = tokio::select! {
+            biased;
+            () = shutdown.aborted() => return Err(SessionError::Aborted),
+            frame = upstream.next() => match frame {
+                Some(Ok(frame)) => frame,
+                Some(Err(e)) => return Err(SessionError::from_broker_read(e)),
+                None => return Err(SessionError::BrokerClosed {
+                    in_flight: count.get(),
+                    api_key: Some(entry.api_key),
+                }),
+            },
+        };
+        let matches = frame::peek_response_header(&frame, 0)
+            .is_ok_and(|(corr, _)| corr == entry.correlation_id);
+        if matches || !count.is_stray(&frame) {
+            return Ok(frame);
+        }
     }
 }
 

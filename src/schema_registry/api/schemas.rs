@@ -11,31 +11,76 @@ use crate::schema_registry::state::{State, VersionInfo};
 
 type Answer = Result<Response, ApiError>;
 
+/// Apply Confluent's `offset` and `limit` (negative or absent limit: no limit).
+fn page<T>(items: Vec<T>, params: &Params) -> Vec<T> {
+    let number = |name: &str| params.get(name).and_then(|v| v.parse::<i64>().ok());
+    let offset = usize::try_from(number("offset").unwrap_or(0)).unwrap_or(0);
+    let limit = number("limit")
+        .and_then(|l| usize::try_from(l).ok())
+        .unwrap_or(usize::MAX);
+    items.into_iter().skip(offset).take(limit).collect()
+}
+
 pub async fn list_subjects(reg: Reg, params: Params) -> Answer {
     let prefix = params
         .get("subjectPrefix")
         .map(String::as_str)
         .unwrap_or("");
-    let names: Vec<String> = reg
-        .state()
-        .subject_names(flag(&params, "deleted"))
-        .into_iter()
-        .filter(|s| s.starts_with(prefix))
-        .collect();
-    Ok(ok(json!(names)))
+    let deleted_only = flag(&params, "deletedOnly");
+    let names: Vec<String> = {
+        let state = reg.state();
+        let live = state.subject_names(false);
+        state
+            .subject_names(deleted_only || flag(&params, "deleted"))
+            .into_iter()
+            .filter(|s| s.starts_with(prefix))
+            .filter(|s| !deleted_only || !live.contains(s))
+            .collect()
+    };
+    Ok(ok(json!(page(names, &params))))
 }
 
 pub async fn list_versions(reg: Reg, Path(subject): Path<String>, params: Params) -> Answer {
+    let deleted_only = flag(&params, "deletedOnly");
     let versions: Vec<i32> = reg
         .state()
-        .visible_versions(&subject, flag(&params, "deleted"))
+        .visible_versions(&subject, deleted_only || flag(&params, "deleted"))
         .into_iter()
+        .filter(|(_, v)| !deleted_only || v.deleted)
         .map(|(n, _)| n)
         .collect();
     if versions.is_empty() {
         return Err(ApiError::subject_not_found(&subject));
     }
-    Ok(ok(json!(versions)))
+    Ok(ok(json!(page(versions, &params))))
+}
+
+/// `GET /schemas`: every (live unless `deleted`) version as a Schema object, or only each
+/// subject's latest with `latestOnly`.
+pub async fn list_schemas(reg: Reg, params: Params) -> Answer {
+    let prefix = params
+        .get("subjectPrefix")
+        .map(String::as_str)
+        .unwrap_or("");
+    let deleted = flag(&params, "deleted");
+    let latest_only = flag(&params, "latestOnly");
+    let state = reg.state();
+    let mut out = Vec::new();
+    for subject in state.subject_names(deleted) {
+        if !subject.starts_with(prefix) {
+            continue;
+        }
+        let mut versions = state.visible_versions(&subject, deleted);
+        if latest_only {
+            versions = versions.split_off(versions.len().saturating_sub(1));
+        }
+        for (number, info) in versions {
+            if let Some(schema) = state.schema(info.id) {
+                out.push(schema_object(&subject, number, info.id, schema));
+            }
+        }
+    }
+    Ok(ok(json!(page(out, &params))))
 }
 
 /// Resolve `subject`/`version` among the visible versions (live only unless `deleted`).
@@ -121,6 +166,11 @@ pub async fn lookup(reg: Reg, Path(subject): Path<String>, params: Params, body:
 
 pub async fn types() -> Answer {
     Ok(ok(json!(["JSON", "PROTOBUF", "AVRO"])))
+}
+
+/// Only the default context exists here.
+pub async fn contexts() -> Answer {
+    Ok(ok(json!(["."])))
 }
 
 fn parse_id(id: &str) -> Result<i32, ApiError> {

@@ -5,7 +5,7 @@ use super::super::api::VersionId;
 use super::super::api_error::ApiError;
 use super::super::compat::CompatibilityLevel;
 use super::super::records::{LogRecord, Mode, SchemaValue};
-use super::super::state::State;
+use super::super::state::{State, VersionInfo};
 use super::{Plan, check_subject};
 
 fn refuse_readonly(state: &State, subject: &str) -> Result<(), ApiError> {
@@ -35,7 +35,7 @@ fn settings_tombstones(state: &State, subject: &str) -> Vec<LogRecord> {
     records
 }
 
-fn plan_delete_subject(
+pub(super) fn plan_delete_subject(
     state: &State,
     subject: &str,
     permanent: bool,
@@ -90,7 +90,7 @@ fn plan_delete_subject(
     })
 }
 
-fn plan_delete_version(
+pub(super) fn plan_delete_version(
     state: &State,
     subject: &str,
     version: VersionId,
@@ -111,38 +111,10 @@ fn plan_delete_version(
     if !state.referenced_by(subject, number, false).is_empty() {
         return Err(ApiError::referenced(subject, number));
     }
-    let owned = subject.to_owned();
     if !permanent {
-        if info.deleted {
-            return Err(ApiError::version_soft_deleted(subject, number));
-        }
-        let content = state
-            .schema(info.id)
-            .cloned()
-            .ok_or_else(|| ApiError::schema_id_not_found(info.id))?;
-        let record = LogRecord::Schema {
-            subject: owned.clone(),
-            version: number,
-            value: Some(SchemaValue {
-                subject: owned.clone(),
-                version: number,
-                id: info.id,
-                schema_type: content.schema_type,
-                references: content.references,
-                schema: content.schema,
-                deleted: true,
-            }),
-        };
-        return Ok(Plan::Write {
-            records: vec![record],
-            result: number,
-            won: Box::new(move |s: &State| {
-                s.versions(&owned)
-                    .and_then(|v| v.get(&number))
-                    .is_none_or(|v| v.deleted)
-            }),
-        });
+        return soft_delete_version(state, subject, number, info);
     }
+    let owned = subject.to_owned();
     if !info.deleted {
         return Err(ApiError::version_not_soft_deleted(subject, number));
     }
@@ -158,6 +130,45 @@ fn plan_delete_version(
         records,
         result: number,
         won: Box::new(move |s: &State| s.versions(&owned).and_then(|v| v.get(&number)).is_none()),
+    })
+}
+
+/// Rewrite the version's SCHEMA record with `deleted: true`.
+fn soft_delete_version(
+    state: &State,
+    subject: &str,
+    number: i32,
+    info: VersionInfo,
+) -> Result<Plan<i32>, ApiError> {
+    if info.deleted {
+        return Err(ApiError::version_soft_deleted(subject, number));
+    }
+    let owned = subject.to_owned();
+    let content = state
+        .schema(info.id)
+        .cloned()
+        .ok_or_else(|| ApiError::schema_id_not_found(info.id))?;
+    let record = LogRecord::Schema {
+        subject: owned.clone(),
+        version: number,
+        value: Some(SchemaValue {
+            subject: owned.clone(),
+            version: number,
+            id: info.id,
+            schema_type: content.schema_type,
+            references: content.references,
+            schema: content.schema,
+            deleted: true,
+        }),
+    };
+    Ok(Plan::Write {
+        records: vec![record],
+        result: number,
+        won: Box::new(move |s: &State| {
+            s.versions(&owned)
+                .and_then(|v| v.get(&number))
+                .is_none_or(|v| v.deleted)
+        }),
     })
 }
 

@@ -173,7 +173,7 @@ async fn broker_closing_while_idle_or_sending_unsolicited_frames_ends_the_sessio
     drop(h.broker);
     assert!(matches!(
         h.task.await.unwrap(),
-        Err(SessionError::BrokerClosed { in_flight: 0 })
+        Err(SessionError::BrokerClosed { in_flight: 0, .. })
     ));
     let mut h = start();
     h.broker.write_all(&response(9, b"")).await.unwrap();
@@ -245,4 +245,42 @@ async fn undecodable_metadata_closes_instead_of_leaking() {
     h.broker.write_all(&response(1, &[0xff; 3])).await.unwrap();
     let err = h.task.await.unwrap().unwrap_err();
     assert!(matches!(err, SessionError::Rewrite(_)), "{err}");
+}
+
+#[tokio::test]
+async fn stray_answers_to_acks_zero_produce_are_dropped() {
+    let (tx, rx) = mpsc::channel(4);
+    let (mut broker, upstream) = tokio::io::duplex(1 << 16);
+    let (mut client, client_side) = tokio::io::duplex(1 << 16);
+    let count = std::sync::Arc::new(InFlightCount::default());
+    count.no_reply(100);
+    count.no_reply(101);
+    let counter = count.clone();
+    let task = tokio::spawn(async move {
+        let router = FakeRouter {
+            topic_ids: TopicIds::default(),
+        };
+        relay_responses(
+            rx,
+            FramedRead::new(upstream, KafkaCodec::new(1 << 20)),
+            FramedWrite::new(client_side, KafkaCodec::new(1 << 20)),
+            &router,
+            &counter,
+            &Shutdown::new(),
+        )
+        .await
+    });
+    // One stray while idle, one ahead of a real response.
+    broker.write_all(&response(100, b"stray")).await.unwrap();
+    count.add();
+    tx.send(heartbeat(5, Reply::Broker)).await.unwrap();
+    broker.write_all(&response(101, b"stray")).await.unwrap();
+    broker.write_all(&response(5, b"real")).await.unwrap();
+    assert_eq!(read_frame(&mut client).await, response(5, b"real")[4..]);
+    // A second answer for the same id is no longer expected: protocol violation.
+    broker.write_all(&response(100, b"again")).await.unwrap();
+    assert!(matches!(
+        task.await.unwrap(),
+        Err(SessionError::Unsolicited)
+    ));
 }

@@ -363,3 +363,45 @@ fn invalid_schemas_do_not_compile() {
         );
     }
 }
+
+mod utf8 {
+    use super::super::walk::is_utf8;
+    use proptest::prelude::*;
+
+    fn agrees(bytes: &[u8]) {
+        assert_eq!(
+            is_utf8(bytes),
+            std::str::from_utf8(bytes).is_ok(),
+            "{bytes:02x?}"
+        );
+    }
+
+    #[test]
+    fn padding_neither_completes_nor_breaks_sequences() {
+        agrees("서".as_bytes().get(..2).unwrap());
+        agrees(&[b'a'; 63]);
+        agrees(&[[b'a'; 62].as_slice(), &[0xe1, 0x84]].concat());
+        agrees(&[[b'a'; 63].as_slice(), &[0xe1, 0x84]].concat());
+        agrees(&[0xed, 0xa0, 0x80]); // surrogate
+        agrees(&[0xc0, 0x80]); // overlong
+    }
+
+    proptest! {
+        #[test]
+        fn is_utf8_agrees_with_std_on_strings_and_their_mutations(
+            text in ".{0,90}",
+            at in any::<usize>(),
+            byte in prop_oneof![0x80u8..0xc0, 0xc0u8..=0xff, any::<u8>()],
+        ) {
+            let mut bytes = text.into_bytes();
+            agrees(&bytes);
+            if !bytes.is_empty() {
+                let at = at % bytes.len();
+                bytes[at] = byte;
+                agrees(&bytes);
+                bytes.truncate(at);
+                agrees(&bytes);
+            }
+        }
+    }
+}

@@ -39,6 +39,9 @@ pub(super) struct Failure {
 
 pub(super) type Walk<T> = Result<T, Box<Failure>>;
 
+// Cold and out of line: error paths must not bloat or slow the inlined success paths.
+#[cold]
+#[inline(never)]
 fn fail<T>(message: String) -> Walk<T> {
     Err(Box::new(Failure {
         rev_path: Vec::new(),
@@ -72,19 +75,48 @@ impl<'a> Cursor<'a> {
         self.pos
     }
 
+    #[inline]
     fn byte(&mut self, what: &str) -> Walk<u8> {
         match self.buf.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
                 Ok(b)
             }
-            None => fail(format!("expected {what}, found end of input")),
+            None => end_of_input(what),
         }
     }
 
     /// A varint of at most 10 bytes. Like apache-avro, bits shifted past 64 in the tenth byte
     /// are dropped, and an eleventh byte is an overflow.
+    #[inline]
     pub(super) fn varint(&mut self, what: &str) -> Walk<u64> {
+        // Most varints (small ints, lengths, indices, block counts) are one byte.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.varint_multi(what)
+    }
+
+    fn varint_multi(&mut self, what: &str) -> Walk<u64> {
+        // With 10 bytes in hand the loop needs no end-of-input checks.
+        if let Some(chunk) = self
+            .buf
+            .get(self.pos..)
+            .and_then(|rest| rest.first_chunk::<10>())
+        {
+            let mut value = 0u64;
+            for (index, &byte) in (0u32..).zip(chunk) {
+                value |= u64::from(byte & 0x7f) << (index * 7);
+                if byte & 0x80 == 0 {
+                    self.pos += index as usize + 1;
+                    return Ok(value);
+                }
+            }
+            return fail(format!("varint overflow: {what} is longer than 10 bytes"));
+        }
         let mut value = 0u64;
         for index in 0..10u32 {
             let byte = self.byte(what)?;
@@ -96,11 +128,13 @@ impl<'a> Cursor<'a> {
         fail(format!("varint overflow: {what} is longer than 10 bytes"))
     }
 
+    #[inline]
     pub(super) fn long(&mut self, what: &str) -> Walk<i64> {
         let z = self.varint(what)?;
         Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
     }
 
+    #[inline]
     pub(super) fn int(&mut self, what: &str) -> Walk<i32> {
         let value = self.long(what)?;
         match i32::try_from(value) {
@@ -110,6 +144,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// `n` raw bytes.
+    #[inline]
     pub(super) fn take(&mut self, n: usize, what: &str) -> Walk<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&end| end <= self.buf.len());
         match end.and_then(|end| self.buf.get(self.pos..end).map(|s| (end, s))) {
@@ -117,7 +152,7 @@ impl<'a> Cursor<'a> {
                 self.pos = end;
                 Ok(slice)
             }
-            None if self.remaining() == 0 => fail(format!("expected {what}, found end of input")),
+            None if self.remaining() == 0 => end_of_input(what),
             None => fail(format!(
                 "expected {n} bytes of {what}, found {} before end of input",
                 self.remaining()
@@ -126,6 +161,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A length-prefixed byte string.
+    #[inline]
     pub(super) fn bytes(&mut self, what: &str, max_len: usize) -> Walk<&'a [u8]> {
         let len = self.long(what)?;
         let Ok(len) = usize::try_from(len) else {
@@ -139,15 +175,18 @@ impl<'a> Cursor<'a> {
         self.take(len, what)
     }
 
-    pub(super) fn string(&mut self, what: &str, max_len: usize) -> Walk<&'a str> {
+    /// A length-prefixed string, returned as its bytes once they are known to be valid UTF-8
+    /// (turning them into `&str` would mean validating twice, or `unsafe`).
+    #[inline]
+    pub(super) fn string(&mut self, what: &str, max_len: usize) -> Walk<&'a [u8]> {
         let raw = self.bytes(what, max_len)?;
-        match std::str::from_utf8(raw) {
-            Ok(s) => Ok(s),
-            Err(e) => fail(format!(
-                "invalid UTF-8 in {what} at byte {}",
-                e.valid_up_to()
-            )),
+        if is_utf8(raw) {
+            return Ok(raw);
         }
+        let valid_up_to = std::str::from_utf8(raw)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        fail(format!("invalid UTF-8 in {what} at byte {valid_up_to}"))
     }
 
     /// The item count of the next array/map block; 0 ends the sequence. A negative count is
@@ -227,9 +266,14 @@ impl Program {
         match node {
             Node::UuidString => {
                 let text = cur.string("string", self.max_len)?;
-                match uuid::Uuid::try_parse(text) {
+                // Same parser as apache-avro's `Uuid::parse_str`, on the bytes; the detailed
+                // message is built by parsing again, only on failure.
+                match uuid::Uuid::try_parse_ascii(text) {
                     Ok(_) => Ok(()),
-                    Err(e) => fail(format!("invalid uuid string: {e}")),
+                    Err(_) => match uuid::Uuid::parse_str(&String::from_utf8_lossy(text)) {
+                        Ok(_) => Ok(()),
+                        Err(e) => fail(format!("invalid uuid string: {e}")),
+                    },
                 }
             }
             Node::UuidBytes => match cur.bytes("bytes", self.max_len)?.len() {
@@ -327,6 +371,34 @@ impl Program {
     }
 }
 
+/// Whether `raw` is valid UTF-8 (exactly std's rule), fast for the short strings that dominate
+/// Avro records: ASCII is checked word-wise; other strings go through SIMD validation, short
+/// ones padded with zero bytes to one 64-byte SIMD block (zeros are ASCII, so padding neither
+/// completes nor breaks a sequence; simdutf8 would otherwise fall back to std's scalar loop).
+#[inline]
+pub(super) fn is_utf8(raw: &[u8]) -> bool {
+    const BLOCK: usize = 64;
+    if raw.is_ascii() {
+        return true;
+    }
+    if raw.len() >= BLOCK {
+        return simdutf8::basic::from_utf8(raw).is_ok();
+    }
+    let mut block = [0u8; BLOCK];
+    match block.get_mut(..raw.len()) {
+        Some(head) => head.copy_from_slice(raw),
+        None => return std::str::from_utf8(raw).is_ok(),
+    }
+    simdutf8::basic::from_utf8(&block).is_ok()
+}
+
+#[cold]
+#[inline(never)]
+fn end_of_input<T>(what: &str) -> Walk<T> {
+    fail(format!("expected {what}, found end of input"))
+}
+
+#[inline]
 fn deeper(depth: u32) -> Walk<u32> {
     if depth >= MAX_DEPTH {
         fail(format!("nesting deeper than {MAX_DEPTH} levels"))

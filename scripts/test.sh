@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The full test command (README, .ci/run): installs the real broker and clients into the cache
+# (idempotent), then runs the format check, clippy with warnings denied, and the whole test
+# suite, and ends with one PASS/FAIL line. Works unattended (CI=true, no stdin).
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/install-tansu.sh"
+"$ROOT/scripts/install-clients.sh"
+# The integration tests find the tools through these (tests/common/tools.rs).
+export SCHEMAGATE_TANSU="$TANSU_ROOT/bin/tansu"
+export SCHEMAGATE_PYTHON="$VENV/bin/python"
+export SCHEMAGATE_NODE_DIR="$NODE_DIR"
+
+results=()
+failed=0
+step() {
+  local name=$1
+  shift
+  log "== $name: $*"
+  local started=$SECONDS
+  if "$@" </dev/null; then
+    results+=("PASS  $name ($((SECONDS - started))s)")
+  else
+    results+=("FAIL  $name ($((SECONDS - started))s)")
+    failed=1
+  fi
+}
+
+step "format" cargo fmt --all -- --check
+step "clippy" cargo clippy --locked --all-targets -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+  step "tests" cargo nextest run --locked --no-fail-fast
+  # nextest does not run doctests.
+  step "doctests" cargo test --locked --doc
+else
+  log "cargo-nextest not found; falling back to cargo test"
+  # Broker-backed tests share 2 cores; keep them from all starting at once.
+  step "tests" cargo test --locked --no-fail-fast -- --test-threads=2
+fi
+
+log "== summary"
+printf '%s\n' "${results[@]}" >&2
+if [ "$failed" -eq 0 ]; then
+  echo "schemagate tests: PASS"
+else
+  echo "schemagate tests: FAIL"
+fi
+exit "$failed"
