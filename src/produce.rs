@@ -22,6 +22,7 @@
 
 mod check;
 mod decode;
+mod prescan;
 mod report;
 mod response;
 
@@ -331,11 +332,8 @@ impl Inner {
             widen_to_request(request, &mut verdicts);
         }
         let all = refused == verdicts.len() || self.reject_scope == RejectScope::Request;
-        let keep = |ti: usize, pi: usize| {
-            verdicts
-                .iter()
-                .any(|v| v.topic == ti && v.partition == pi && v.refusal.is_none())
-        };
+        let kept = accepted_set(&verdicts);
+        let keep = |ti: usize, pi: usize| kept.contains(&(ti, pi));
         let request_bytes = if all {
             None
         } else {
@@ -370,16 +368,22 @@ impl Inner {
         if refused == verdicts.len() {
             return Ok(ProduceAction::Drop);
         }
-        let keep = |ti: usize, pi: usize| {
-            verdicts
-                .iter()
-                .any(|v| v.topic == ti && v.partition == pi && v.refusal.is_none())
-        };
+        let kept = accepted_set(verdicts);
+        let keep = |ti: usize, pi: usize| kept.contains(&(ti, pi));
         // No response will come, so the trimmed request can be forwarded as-is.
         Ok(ProduceAction::Forward(decode::encode_request_keeping(
             request, keep,
         )?))
     }
+}
+
+/// (topic index, partition index) of every partition that is not refused.
+fn accepted_set(verdicts: &[Verdict]) -> std::collections::HashSet<(usize, usize)> {
+    verdicts
+        .iter()
+        .filter(|v| v.refusal.is_none())
+        .map(|v| (v.topic, v.partition))
+        .collect()
 }
 
 /// `reject_scope: request`: every partition fails. Partitions that passed get the error of

@@ -58,7 +58,7 @@ pub struct SchemaText {
 ///   timeout_ms: 5000
 ///   cache: { max_schemas: 10000, membership_ttl_ms: 300000, negative_ttl_ms: 1000 }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RegistryConfig {
     /// External Confluent-compatible registry. When unset, the embedded registry is used.
@@ -112,6 +112,24 @@ impl Default for CacheConfig {
             membership_ttl_ms: 300_000,
             negative_ttl_ms: 1_000,
         }
+    }
+}
+
+/// Secrets are redacted: configurations get logged.
+impl std::fmt::Debug for RegistryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("RegistryConfig")
+            .field("url", &self.url)
+            .field("username", &self.username)
+            .field("password", &redact(&self.password))
+            .field("bearer_token", &redact(&self.bearer_token))
+            .field("ca_file", &self.ca_file)
+            .field("client_cert_file", &self.client_cert_file)
+            .field("client_key_file", &self.client_key_file)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("cache", &self.cache)
+            .finish()
     }
 }
 

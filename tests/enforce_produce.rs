@@ -345,3 +345,56 @@ async fn undecodable_frames_are_errors_not_verdicts() {
     };
     assert!(e.check(ctx, frame).await.is_err(), "v2 cannot be checked");
 }
+
+#[tokio::test]
+async fn absurd_array_counts_are_refused_before_decoding() {
+    let e = enforcer(SUBJECT_RULE);
+    let t = topics();
+    for v in VERSIONS {
+        let frame = produce_frame(v, -1, 42, &[("orders", t.orders, vec![])]);
+        // Overwrite the topic count with 2^31-1 (classic) / a huge compact count (flexible):
+        // it sits right after the header, transactional_id, acks and timeout.
+        let mut bytes = frame.to_vec();
+        let body_start = bytes.len()
+            - if v >= 13 {
+                16 + 1 + 1 + 1
+            } else if v >= 9 {
+                1 + 6 + 1 + 1 + 1
+            } else {
+                2 + 6 + 4
+            };
+        let count_at = body_start - if v >= 9 { 1 } else { 4 };
+        let mut patched = bytes[..count_at].to_vec();
+        if v >= 9 {
+            patched.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x07]);
+        } else {
+            patched.extend_from_slice(&i32::MAX.to_be_bytes());
+        }
+        patched.extend_from_slice(&bytes.split_off(count_at + if v >= 9 { 1 } else { 4 }));
+        let ctx = ProduceContext {
+            api_version: v,
+            correlation_id: 42,
+            topic_ids: &t.ids,
+        };
+        let err = e.check(ctx, Bytes::from(patched)).await.unwrap_err();
+        assert!(err.to_string().contains("topic array of"), "v{v}: {err}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Any single-byte corruption of a valid frame gives a verdict or an error, never a panic.
+    #[test]
+    fn corrupted_frames_never_panic(pos in 0usize..400, byte in proptest::num::u8::ANY, vi in 0usize..5) {
+        let v = VERSIONS[vi];
+        let t = topics();
+        let frame = produce_frame(v, -1, 42, &[("orders", t.orders, vec![(0, batch_of(&[good(), good()], Compression::Lz4))])]);
+        let mut bytes = frame.to_vec();
+        let i = pos % bytes.len();
+        bytes[i] = byte;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let e = enforcer(SUBJECT_RULE);
+        let ctx = ProduceContext { api_version: v, correlation_id: 42, topic_ids: &t.ids };
+        let _ = rt.block_on(e.check(ctx, Bytes::from(bytes)));
+    }
+}

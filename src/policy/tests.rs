@@ -120,3 +120,24 @@ fn unknown_keys_are_refused() {
     assert!(serde_yaml_ng::from_str::<PolicyConfig>("rules: [{match: {name: a}}]").is_err());
     assert!(serde_yaml_ng::from_str::<PolicyConfig>("default: {value: {level: strict}}").is_err());
 }
+
+#[test]
+fn toml_config_parses_too() {
+    let text = r#"
+reject_scope = "request"
+[default.value]
+level = "wire-format"
+[[rules]]
+match = { prefix = "orders." }
+value = { level = "payload", subject_strategy = "record_name" }
+mode = "audit"
+"#;
+    let p: PolicyConfig = toml::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.rules[0].value.level, Level::Payload);
+    assert_eq!(
+        p.rules[0].value.subject_strategy,
+        SubjectStrategy::RecordName
+    );
+    assert_eq!(p.rules[0].mode, Mode::Audit);
+    assert_eq!(p.default.map(|d| d.value.level), Some(Level::WireFormat));
+}

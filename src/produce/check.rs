@@ -60,13 +60,14 @@ pub enum Outcome {
     /// Every checked key/value passed (`checked` counts keys and values, for metrics).
     Accepted { checked: [u64; 2] },
     /// At least one record is invalid. `record_errors` holds (batch index, detail);
-    /// `message` is the partition's `error_message`; `reason` labels metrics.
-    /// `bad` counts invalid keys and values (zero when a whole batch was unreadable).
+    /// `message` is the partition's `error_message`; `reason` is the first fault's label;
+    /// `counts` counts invalid keys/values per (side, reason) (empty when a whole batch was
+    /// unreadable).
     Invalid {
         record_errors: Vec<(i32, String)>,
         message: String,
         reason: &'static str,
-        bad: [u64; 2],
+        counts: Vec<(Side, &'static str, u64)>,
     },
     /// Some record could not be checked because the registry did not answer.
     Unavailable { message: String },
@@ -80,6 +81,50 @@ pub struct Checker<'a> {
     /// waiting for the same timeout again.
     pub registry_down: Option<String>,
     scratch: Vec<u8>,
+}
+
+/// What one partition's records added up to so far.
+#[derive(Default)]
+struct Tally {
+    errors: Vec<(i32, String)>,
+    counts: Vec<(Side, &'static str, u64)>,
+    checked: [u64; 2],
+    first_reason: Option<&'static str>,
+    unavailable: Option<String>,
+    memo: Vec<Memo>,
+}
+
+impl Tally {
+    fn invalid(&mut self, index: i32, side: Side, reason: &'static str, detail: &str) {
+        self.first_reason.get_or_insert(reason);
+        match self
+            .counts
+            .iter_mut()
+            .find(|(s, r, _)| *s == side && *r == reason)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => self.counts.push((side, reason, 1)),
+        }
+        if self.errors.len() < MAX_RECORD_ERRORS {
+            let text = format!("record {index} {}: {detail}", side.as_str());
+            self.errors.push((index, text));
+        }
+    }
+
+    fn into_outcome(self) -> Outcome {
+        match (self.first_reason, self.unavailable) {
+            (Some(reason), _) => Outcome::Invalid {
+                message: summary(&self.errors, &self.counts),
+                record_errors: self.errors,
+                reason,
+                counts: self.counts,
+            },
+            (None, Some(message)) => Outcome::Unavailable { message },
+            (None, None) => Outcome::Accepted {
+                checked: self.checked,
+            },
+        }
+    }
 }
 
 /// What is known about one schema id on one side within a partition.
@@ -107,68 +152,43 @@ impl<'a> Checker<'a> {
         rule: &RuleBody,
         records: &[u8],
     ) -> Outcome {
-        let mut memo: Vec<Memo> = Vec::new();
-        let mut errors: Vec<(i32, String)> = Vec::new();
-        let (mut first_reason, mut bad, mut checked) = (None, [0u64; 2], [0u64; 2]);
-        let mut unavailable: Option<String> = None;
+        let mut tally = Tally::default();
         let mut scratch = std::mem::take(&mut self.scratch);
+        let mut failed = None;
         for batch in BatchIter::new(records) {
-            let result = self
-                .check_batch(
-                    topic,
-                    rule,
-                    batch,
-                    &mut scratch,
-                    &mut memo,
-                    &mut errors,
-                    &mut unavailable,
-                )
-                .await;
-            match result {
-                Ok((b, c, reason)) => {
-                    bad = [bad[0] + b[0], bad[1] + b[1]];
-                    checked = [checked[0] + c[0], checked[1] + c[1]];
-                    first_reason = first_reason.or(reason);
+            let checked = match batch {
+                Ok(batch) => {
+                    self.check_batch(topic, rule, batch, &mut scratch, &mut tally)
+                        .await
                 }
-                Err(e) => {
-                    self.scratch = scratch;
-                    return batch_outcome(&e, errors);
-                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = checked {
+                failed = Some(e);
+                break;
             }
         }
         self.scratch = scratch;
-        match (first_reason, unavailable) {
-            (Some(reason), _) => Outcome::Invalid {
-                message: summary(&errors, bad),
-                record_errors: errors,
-                reason,
-                bad,
-            },
-            (None, Some(message)) => Outcome::Unavailable { message },
-            (None, None) => Outcome::Accepted { checked },
+        match failed {
+            Some(e) => batch_outcome(&e, tally.errors),
+            None => tally.into_outcome(),
         }
     }
 
-    /// Returns (invalid keys/values, checked keys/values, first invalid reason).
-    #[allow(clippy::too_many_arguments)]
     async fn check_batch(
         &mut self,
         topic: &str,
         rule: &RuleBody,
-        batch: Result<crate::records::Batch<'_>, RecordsError>,
+        batch: crate::records::Batch<'_>,
         scratch: &mut Vec<u8>,
-        memo: &mut Vec<Memo>,
-        errors: &mut Vec<(i32, String)>,
-        unavailable: &mut Option<String>,
-    ) -> Result<([u64; 2], [u64; 2], Option<&'static str>), RecordsError> {
-        let batch = batch?;
+        tally: &mut Tally,
+    ) -> Result<(), RecordsError> {
         if batch.header.is_control() {
             // Transaction markers come from the coordinator (WriteTxnMarkers), never from a
             // producer; a control bit on a client batch would otherwise skip every check.
             return Err(RecordsError::ControlBatch { at: batch.position });
         }
         let section = batch.records_section(scratch, self.max_decompressed)?;
-        let (mut bad, mut checked, mut reason) = ([0u64; 2], [0u64; 2], None);
         for record in batch.records(section)? {
             let record = record?;
             let sides = [
@@ -179,26 +199,23 @@ impl<'a> Checker<'a> {
                 if part.level == Level::None {
                     continue;
                 }
-                checked[side as usize] += 1;
-                match self.check_one(topic, side, part, data, memo).await {
+                tally.checked[side as usize] += 1;
+                match self
+                    .check_one(topic, side, part, data, &mut tally.memo)
+                    .await
+                {
                     Ok(()) => {}
                     Err(Fault::Unavailable(m)) => {
-                        unavailable.get_or_insert(m);
+                        tally.unavailable.get_or_insert(m);
                     }
-                    Err(Fault::Invalid { reason: r, detail }) => {
-                        bad[side as usize] += 1;
-                        reason = reason.or(Some(r));
-                        if errors.len() < MAX_RECORD_ERRORS {
-                            let text =
-                                format!("record {} {}: {detail}", record.index, side.as_str());
-                            errors.push((record.index, text));
-                        }
+                    Err(Fault::Invalid { reason, detail }) => {
+                        tally.invalid(record.index, side, reason, &detail);
                         break; // one error per record: the value is not checked after a bad key
                     }
                 }
             }
         }
-        Ok((bad, checked, reason))
+        Ok(())
     }
 
     /// Check one key or value at its rule's level.
@@ -391,12 +408,12 @@ fn check_payload(schema: &CompiledSchema, payload: &[u8]) -> Result<(), Fault> {
     }
 }
 
-fn summary(errors: &[(i32, String)], bad: [u64; 2]) -> String {
+fn summary(errors: &[(i32, String)], counts: &[(Side, &'static str, u64)]) -> String {
     let first = errors
         .first()
         .map(|(_, m)| m.as_str())
         .unwrap_or("invalid record");
-    match bad[0] + bad[1] {
+    match counts.iter().map(|(_, _, n)| n).sum::<u64>() {
         0 | 1 => first.to_owned(),
         n => format!("{first} (and {} more invalid records)", n - 1),
     }
@@ -414,6 +431,6 @@ fn batch_outcome(e: &RecordsError, record_errors: Vec<(i32, String)>) -> Outcome
         record_errors,
         message: e.to_string(),
         reason,
-        bad: [0; 2],
+        counts: Vec::new(),
     }
 }

@@ -29,6 +29,7 @@ pub fn decode_request(frame: &Bytes, version: i16) -> Result<DecodedRequest, Pro
             "version outside {MIN_VERSION}..={MAX_VERSION}"
         )));
     }
+    super::prescan::prescan(frame, version).map_err(fail)?;
     let mut buf = frame.clone();
     let header = RequestHeader::decode(&mut buf, ProduceRequest::header_version(version))
         .map_err(|e| fail(format!("header: {e}")))?;

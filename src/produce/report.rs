@@ -60,7 +60,7 @@ pub fn record(logs: &LogLimiter, topic: &str, partition: i32, mode: Mode, outcom
         Outcome::Invalid {
             message,
             reason,
-            bad,
+            counts,
             ..
         } => {
             let result = if mode == Mode::Audit {
@@ -68,12 +68,16 @@ pub fn record(logs: &LogLimiter, topic: &str, partition: i32, mode: Mode, outcom
             } else {
                 "rejected"
             };
-            if bad[0] + bad[1] == 0 {
+            if counts.is_empty() {
                 metrics::counter!("schemagate_records_total", "topic" => topic_label.clone(), "part" => "record",
                     "result" => result, "reason" => *reason)
                 .increment(1);
             }
-            count_records(&topic_label, result, reason, *bad);
+            for (side, why, n) in counts {
+                metrics::counter!("schemagate_records_total", "topic" => topic_label.clone(), "part" => side.as_str(),
+                    "result" => result, "reason" => *why)
+                .increment(*n);
+            }
             metrics::counter!("schemagate_batches_total", "topic" => topic_label, "result" => result, "reason" => *reason)
                 .increment(1);
             if logs.allow(topic, partition) {

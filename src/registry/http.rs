@@ -24,11 +24,22 @@ const MAX_REFERENCES: usize = 256;
 /// Versions of one subject inspected by the membership fallback.
 const MAX_FALLBACK_VERSIONS: usize = 1_000;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum Auth {
     None,
     Basic { username: String, password: String },
     Bearer(String),
+}
+
+/// Secrets are redacted: the registry client ends up in `Debug` output.
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Basic { username, .. } => write!(f, "Basic({username}, <redacted>)"),
+            Self::Bearer(_) => f.write_str("Bearer(<redacted>)"),
+        }
+    }
 }
 
 /// A Confluent-compatible registry reached over HTTP(S). Cheap to clone.
@@ -83,9 +94,13 @@ impl HttpRegistry {
             let pem = read(ca)?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| RegistryError::Config(format!("{}: {e}", ca.display())))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
+            if certs.is_empty() {
+                let path = ca.display();
+                return Err(RegistryError::Config(format!(
+                    "{path}: no PEM certificate found"
+                )));
             }
+            builder = builder.tls_certs_merge(certs);
         }
         if let (Some(cert), Some(key)) = (&cfg.client_cert_file, &cfg.client_key_file) {
             let mut pem = read(cert)?;

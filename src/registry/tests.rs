@@ -146,6 +146,11 @@ async fn subject_version(
 }
 
 async fn start(id_versions_supported: bool) -> (String, Server) {
+    start_under("", id_versions_supported).await
+}
+
+/// The registry API served under `prefix` (e.g. Apicurio's `/apis/ccompat/v7`).
+async fn start_under(prefix: &str, id_versions_supported: bool) -> (String, Server) {
     let state = Server {
         calls: Arc::default(),
         id_versions: id_versions_supported,
@@ -160,6 +165,11 @@ async fn start(id_versions_supported: bool) -> (String, Server) {
             get(subject_version),
         )
         .with_state(state.clone());
+    let app = if prefix.is_empty() {
+        app
+    } else {
+        axum::Router::new().nest(prefix, app)
+    };
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
         Err(e) => panic!("bind: {e}"),
@@ -169,7 +179,7 @@ async fn start(id_versions_supported: bool) -> (String, Server) {
         .map(|a| a.to_string())
         .unwrap_or_default();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}"), state)
+    (format!("http://{addr}{prefix}"), state)
 }
 
 fn http_config(url: &str, password: &str) -> RegistryConfig {
@@ -197,6 +207,19 @@ async fn http_source_fetches_schemas_and_resolves_references_with_basic_auth() {
     let order = source.schema(2).await.ok().flatten();
     assert_eq!(order.map(|t| t.references), Some(vec![USER.to_owned()]));
     assert_eq!(source.schema(99).await, Ok(None));
+}
+
+#[tokio::test]
+async fn a_registry_under_a_path_prefix_is_reached_below_it() {
+    for url_suffix in ["", "/"] {
+        let (url, _) = start_under("/apis/ccompat/v7", true).await;
+        let source = http(&format!("{url}{url_suffix}"));
+        assert!(
+            source.schema(1).await.ok().flatten().is_some(),
+            "suffix {url_suffix:?}"
+        );
+        assert_eq!(source.is_member("user-value", 1).await, Ok(true));
+    }
 }
 
 #[tokio::test]
@@ -329,6 +352,55 @@ fn config_validation_lists_every_problem() {
     let parsed: RegistryConfig = serde_yaml_ng::from_str(yaml).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(parsed.cache.negative_ttl_ms, 10);
     assert!(serde_yaml_ng::from_str::<RegistryConfig>("uri: x").is_err());
+}
+
+#[test]
+fn unreadable_tls_files_are_configuration_errors() {
+    let cfg = RegistryConfig {
+        url: Some("https://sr.invalid:8081".into()),
+        ca_file: Some("/nonexistent/ca.pem".into()),
+        ..RegistryConfig::default()
+    };
+    let err = SchemaSource::from_config(&cfg, None)
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(&err, RegistryError::Config(m) if m.contains("/nonexistent/ca.pem")),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let garbage = dir.path().join("ca.pem");
+    std::fs::write(&garbage, "not a certificate").unwrap_or_else(|e| panic!("{e}"));
+    let cfg = RegistryConfig {
+        ca_file: Some(garbage),
+        ..cfg
+    };
+    // No PEM block at all: an empty bundle, which must not silently pass as "configured".
+    let result = SchemaSource::from_config(&cfg, None);
+    assert!(result.is_err(), "a CA file without certificates is refused");
+}
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let cfg = RegistryConfig {
+        bearer_token: None,
+        ..http_config("http://sr:8081", "hunter2")
+    };
+    let with_token = RegistryConfig {
+        bearer_token: Some("tok-123".into()),
+        ..RegistryConfig::default()
+    };
+    let source = SchemaSource::from_config(&cfg, None).unwrap_or_else(|e| panic!("{e}"));
+    for text in [
+        format!("{cfg:?}"),
+        format!("{with_token:?}"),
+        format!("{source:?}"),
+    ] {
+        assert!(
+            !text.contains("hunter2") && !text.contains("tok-123"),
+            "{text}"
+        );
+    }
 }
 
 #[test]
