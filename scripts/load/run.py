@@ -109,7 +109,10 @@ def schemagate(args, workdir, name, upstream, config=None):
     argv = [args.binary, "serve", "--bootstrap-servers", upstream,
             "--listen", "127.0.0.1:%d" % listen, "--broker-port-base", "0",
             "--admin-listen", "127.0.0.1:%d" % admin]
-    if config:
+    if config is None:
+        # Pass-through: no registry either (it would tail `_schemas` and cost CPU).
+        argv.append("--no-embedded-registry")
+    else:
         path = os.path.join(workdir, name + ".yaml")
         with open(path, "w") as f:
             f.write(config)
@@ -324,7 +327,7 @@ def main():
     ap.add_argument("--sink", required=True)
     ap.add_argument("--tansu", required=True)
     ap.add_argument("--targets", default=",".join(ALL_TARGETS))
-    ap.add_argument("--records", type=int, default=400_000, help="records per saturation phase")
+    ap.add_argument("--records", type=int, default=1_000_000, help="records per saturation phase")
     ap.add_argument("--producers", type=int, default=2, help="producer processes")
     ap.add_argument("--partitions", type=int, default=6)
     ap.add_argument("--latency-seconds", type=float, default=8, help="length of each paced phase")
