@@ -43,6 +43,9 @@ const SUPPORTED: [(ApiKey, i16, i16); 4] = [
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::InitProducerId, 0, 4),
 ];
+/// Advertised but never answered: librdkafka uses record batch v2 (magic 2) only when the
+/// broker offers Produce v3+ and Fetch v4+.
+const ADVERTISED_ONLY: [(ApiKey, i16, i16); 1] = [(ApiKey::Fetch, 4, 11)];
 /// Kafka's UNSUPPORTED_VERSION error code.
 const UNSUPPORTED_VERSION: i16 = 35;
 
@@ -179,6 +182,7 @@ fn versions() -> ApiVersionsResponse {
     let mut response = ApiVersionsResponse::default();
     response.api_keys = SUPPORTED
         .iter()
+        .chain(&ADVERTISED_ONLY)
         .map(|&(api, min, max)| {
             let mut v = ApiVersion::default();
             v.api_key = api as i16;

@@ -145,7 +145,9 @@ def probe_enforcement(bootstrap, schema_id, body):
     from confluent_kafka import Producer
     outcome = {}
     p = Producer(dict(producer.producer_config(bootstrap), **{"message.timeout.ms": 15000}))
+    # One at a time: a refused record fails its whole batch (partition scope).
     p.produce(TOPIC, records.frame(schema_id, body), on_delivery=lambda e, m: outcome.update(good=e))
+    p.flush(30)
     p.produce(TOPIC, records.frame(schema_id, b"\xff\xff\xff"), on_delivery=lambda e, m: outcome.update(bad=e))
     p.flush(30)
     log("enforcement probe: valid record -> %s, corrupt record -> %s"
@@ -241,7 +243,7 @@ class Run:
             log("schema registered as id %d" % self.schema_id)
             self.enforcing = probe_enforcement(proc.bootstrap, self.schema_id, bodies[0])
             if not self.enforcing:
-                self.note["payload"] = "this binary forwarded a corrupt Avro value: enforcement not wired"
+                self.note["payload"] = "enforcement probe failed: a valid record was refused or a corrupt one accepted"
             self.registry, self.registry_port = proc, port
         except Exception as e:  # the other targets still run
             self.note["payload"] = "embedded registry / enforcement unavailable: %s" % e
