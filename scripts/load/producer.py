@@ -25,6 +25,7 @@ def producer_config(bootstrap):
         "enable.idempotence": False,
         "socket.nagle.disable": True,
         "message.timeout.ms": 60_000,
+        "log_level": 3,
     }
 
 

@@ -174,10 +174,19 @@ def phase(bootstrap, payloads, total, producers, rate, procs):
         for i in range(producers)]
     for w in workers:
         w.start()
-    barrier.wait(180)
-    cpu0 = {role: cpu_seconds(pid) for role, pid in procs.items()}
-    got = [results.get(timeout=600) for _ in workers]
-    cpu1 = {role: cpu_seconds(pid) for role, pid in procs.items()}
+    try:
+        barrier.wait(180)
+        cpu0 = {role: cpu_seconds(pid) for role, pid in procs.items()}
+        got = [results.get(timeout=600) for _ in workers]
+        cpu1 = {role: cpu_seconds(pid) for role, pid in procs.items()}
+    except Exception:
+        got = []
+        while not results.empty():
+            got.append(results.get())
+        for w in workers:
+            w.terminate()
+        failed = [g["error"] for g in got if "error" in g]
+        raise RuntimeError("producer failed: %s" % (failed[0] if failed else "barrier broken"))
     for w in workers:
         w.join(30)
     failed = [g["error"] for g in got if "error" in g]
@@ -272,15 +281,22 @@ class Run:
 
 
 def measure(run, name, payloads, half_rate):
+    """Saturation `repeat` times (the median run by records/s is reported), then one paced phase
+    at `half_rate` (or half this target's own median when there is no baseline)."""
     bootstrap, proxy, broker = run.target(name)
     procs = {"broker": broker.pid}
     if proxy is not None:
         procs["proxy"] = proxy.pid
     a = run.args
     try:
-        log("%s: saturation, %d records" % (name, a.records))
-        sat = phase(bootstrap, payloads, a.records, a.producers, 0, procs)
-        log("%s: %.0f records/s, %.1f MB/s, errors %d" % (name, sat["rps"], sat["mbps"], sat["errors"]))
+        runs = []
+        for i in range(a.repeat):
+            log("%s: saturation %d/%d, %d records" % (name, i + 1, a.repeat, a.records))
+            r = phase(bootstrap, payloads, a.records, a.producers, 0, procs)
+            log("%s: %.0f records/s, %.1f MB/s, errors %d" % (name, r["rps"], r["mbps"], r["errors"]))
+            runs.append(r)
+        sat = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+        sat["all_rps"] = [r["rps"] for r in runs]
         rate = half_rate or sat["rps"] / 2
         count = max(1000, int(rate * a.latency_seconds))
         log("%s: paced at %.0f records/s, %d records" % (name, rate, count))
@@ -300,7 +316,7 @@ def fmt(v, spec):
 def table(results, notes):
     by = {r["target"]: r for r in results}
     base = {"direct": by.get("direct"), "sink": by.get("sink-direct")}
-    head = ("target", "records/s", "MB/s", "vs base", "p50 ms", "p99 ms", "paced/s", "p50 ms",
+    head = ("target", "records/s", "MB/s", "vs base", "min-max rec/s", "p50 ms", "p99 ms", "paced/s", "p50 ms",
             "p99 ms", "+p99 ms", "proxy CPU s", "CPU s/GB", "mc/(MB/s)", "RSS MB", "broker CPU s", "client CPU s")
     rows = []
     for r in results:
@@ -311,7 +327,9 @@ def table(results, notes):
         cpu = s["cpu"].get("proxy")
         per_gb = cpu / (s["bytes"] / 1e9) if cpu is not None else None
         rows.append((r["target"], fmt(s["rps"], ",.0f"), fmt(s["mbps"], ".1f"),
-                     fmt(ratio, ".1f") + ("%" if ratio else ""), fmt(s["p50_ms"], ".1f"),
+                     fmt(ratio, ".1f") + ("%" if ratio else ""),
+                     "%s-%s" % (fmt(min(s["all_rps"]) / 1e3, ".0f"), fmt(max(s["all_rps"]) / 1e3, ".0f") + "k"),
+                     fmt(s["p50_ms"], ".1f"),
                      fmt(s["p99_ms"], ".1f"), fmt(r["paced_rate"], ",.0f"), fmt(p["p50_ms"], ".2f"),
                      fmt(p["p99_ms"], ".2f"), fmt(added, "+.2f"), fmt(cpu, ".2f"), fmt(per_gb, ".1f"),
                      fmt(per_gb, ".1f"), fmt(r["proxy_peak_rss_mb"], ".1f"),
@@ -333,6 +351,7 @@ def main():
     ap.add_argument("--producers", type=int, default=2, help="producer processes")
     ap.add_argument("--partitions", type=int, default=6)
     ap.add_argument("--latency-seconds", type=float, default=8, help="length of each paced phase")
+    ap.add_argument("--repeat", type=int, default=3, help="saturation runs per target (median reported)")
     ap.add_argument("--distinct", type=int, default=2000, help="distinct payloads, cycled")
     ap.add_argument("--json", help="also write the raw results here")
     a = ap.parse_args()
@@ -357,11 +376,17 @@ def main():
         payloads = [records.frame(run.schema_id, b) for b in bodies]
         log("record set: %d distinct values, mean %.0f bytes, schema id %d" % (
             len(payloads), sum(map(len, payloads)) / len(payloads), run.schema_id))
-        half_rate = None
+        half = {}  # baseline group -> half its saturation rate
         for t in targets:
-            results.append(measure(run, t, payloads, half_rate))
-            if t == "direct":
-                half_rate = results[-1]["saturation"]["rps"] / 2
+            group = "sink" if t.startswith("sink") else "broker"
+            try:
+                results.append(measure(run, t, payloads, half.get(group)))
+            except Exception as e:
+                run.note[t] = str(e)
+                log("%s failed: %s" % (t, e))
+                continue
+            if t in ("direct", "sink-direct"):
+                half[group] = results[-1]["saturation"]["rps"] / 2
     finally:
         run.stop_all()
     info = {"nproc": os.cpu_count(), "producers": a.producers, "records": a.records,
@@ -369,9 +394,12 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"info": info, "results": results, "notes": run.note}, f, indent=1)
-    print("records %d per saturation phase, %d producer processes, %d partitions, %d cores shared by "
-          "client, proxy and broker; mean value %.0f B; paced phases at half the direct rate, %.0f s"
-          % (a.records, a.producers, a.partitions, info["nproc"], info["mean_value_bytes"], a.latency_seconds))
+    print("%d records per saturation run (median of %d shown), %d producer processes, %d partitions, "
+          "%d cores shared by client, proxy and broker; mean value %.0f B; paced phase %.0f s at half the "
+          "baseline's (direct / sink-direct) saturation rate; '+p99 ms' = paced p99 minus the baseline's; "
+          "CPU s/GB and mc/(MB/s) are the proxy's (numerically equal: 1 CPU-s per GB = 1 millicore per MB/s)"
+          % (a.records, a.repeat, a.producers, a.partitions, info["nproc"], info["mean_value_bytes"],
+             a.latency_seconds))
     print(table(results, run.note))
 
 
