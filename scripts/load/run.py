@@ -280,33 +280,65 @@ class Run:
                 stop(p)
 
 
-def measure(run, name, payloads, half_rate):
-    """Saturation `repeat` times (the median run by records/s is reported), then one paced phase
-    at `half_rate` (or half this target's own median when there is no baseline)."""
-    bootstrap, proxy, broker = run.target(name)
-    procs = {"broker": broker.pid}
-    if proxy is not None:
-        procs["proxy"] = proxy.pid
+def median(runs, key):
+    return sorted(runs, key=lambda r: r[key])[len(runs) // 2]
+
+
+def measure_all(run, targets, payloads):
+    """All targets' processes stay up; phases are interleaved round by round (every target once
+    per round) so that interference from other work on the machine falls on all of them alike.
+    Per target: `repeat` saturation runs, then `repeat` paced runs at half its baseline's (direct
+    or sink-direct) median saturation rate; the median run of each kind is reported."""
     a = run.args
-    try:
-        runs = []
+    up = {}
+    for t in targets:
+        try:
+            bootstrap, proxy, broker = run.target(t)
+        except Exception as e:
+            run.note[t] = str(e)
+            log("%s failed to start: %s" % (t, e))
+            continue
+        procs = {"broker": broker.pid}
+        if proxy is not None:
+            procs["proxy"] = proxy.pid
+        up[t] = {"bootstrap": bootstrap, "proxy": proxy, "procs": procs, "sat": [], "paced": []}
+
+    def rounds(kind, rate_of, count_of):
         for i in range(a.repeat):
-            log("%s: saturation %d/%d, %d records" % (name, i + 1, a.repeat, a.records))
-            r = phase(bootstrap, payloads, a.records, a.producers, 0, procs)
-            log("%s: %.0f records/s, %.1f MB/s, errors %d" % (name, r["rps"], r["mbps"], r["errors"]))
-            runs.append(r)
-        sat = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
-        sat["all_rps"] = [r["rps"] for r in runs]
-        rate = half_rate or sat["rps"] / 2
-        count = max(1000, int(rate * a.latency_seconds))
-        log("%s: paced at %.0f records/s, %d records" % (name, rate, count))
-        paced = phase(bootstrap, payloads, count, a.producers, rate, procs)
-        log("%s: p50 %.2f ms, p99 %.2f ms" % (name, paced["p50_ms"], paced["p99_ms"]))
-        rss = vm_hwm_mb(proxy.pid) if proxy is not None else None
-    finally:
+            for t, u in list(up.items()):
+                rate = rate_of(t)
+                log("%s: %s %d/%d%s" % (t, kind, i + 1, a.repeat, " at %.0f records/s" % rate if rate else ""))
+                try:
+                    r = phase(u["bootstrap"], payloads, count_of(rate), a.producers, rate, u["procs"])
+                except Exception as e:
+                    run.note[t] = str(e)
+                    log("%s failed: %s" % (t, e))
+                    del up[t]
+                    continue
+                log("%s: %.0f records/s, %.1f MB/s, p50 %.2f ms, p99 %.2f ms, errors %d"
+                    % (t, r["rps"], r["mbps"], r["p50_ms"], r["p99_ms"], r["errors"]))
+                u[kind].append(r)
+
+    rounds("sat", lambda t: 0, lambda rate: a.records)
+    half = {}
+    for t, u in up.items():
+        half[t] = median(u["sat"], "rps")["rps"] / 2
+    def paced_rate(t):
+        base = "sink-direct" if t.startswith("sink") else "direct"
+        return half.get(base, half[t])
+    rounds("paced", paced_rate, lambda rate: max(1000, int(rate * a.latency_seconds)))
+
+    results = []
+    for t, u in up.items():
+        sat = dict(median(u["sat"], "rps"), all_rps=[r["rps"] for r in u["sat"]])
+        paced = dict(median(u["paced"], "p99_ms"), all_p99=[r["p99_ms"] for r in u["paced"]])
+        proxy = u["proxy"]
+        results.append({"target": t, "saturation": sat, "paced": paced, "paced_rate": paced_rate(t),
+                        "proxy_peak_rss_mb": vm_hwm_mb(proxy.pid) if proxy is not None else None,
+                        "runs": {"saturation": u["sat"], "paced": u["paced"]}})
         if proxy is not None:
             stop(proxy)
-    return {"target": name, "saturation": sat, "paced": paced, "paced_rate": rate, "proxy_peak_rss_mb": rss}
+    return results
 
 
 def fmt(v, spec):
@@ -316,8 +348,8 @@ def fmt(v, spec):
 def table(results, notes):
     by = {r["target"]: r for r in results}
     base = {"direct": by.get("direct"), "sink": by.get("sink-direct")}
-    head = ("target", "records/s", "MB/s", "vs base", "min-max rec/s", "p50 ms", "p99 ms", "paced/s", "p50 ms",
-            "p99 ms", "+p99 ms", "proxy CPU s", "CPU s/GB", "mc/(MB/s)", "RSS MB", "broker CPU s", "client CPU s")
+    head = ("target", "records/s", "MB/s", "vs base", "range rec/s", "p50 ms", "p99 ms", "paced/s", "p50 ms",
+            "p99 ms", "range p99", "+p99 ms", "proxy CPU s", "CPU s/GB", "mc/(MB/s)", "RSS MB", "broker CPU s", "client CPU s")
     rows = []
     for r in results:
         s, p = r["saturation"], r["paced"]
@@ -331,7 +363,8 @@ def table(results, notes):
                      "%s-%s" % (fmt(min(s["all_rps"]) / 1e3, ".0f"), fmt(max(s["all_rps"]) / 1e3, ".0f") + "k"),
                      fmt(s["p50_ms"], ".1f"),
                      fmt(s["p99_ms"], ".1f"), fmt(r["paced_rate"], ",.0f"), fmt(p["p50_ms"], ".2f"),
-                     fmt(p["p99_ms"], ".2f"), fmt(added, "+.2f"), fmt(cpu, ".2f"), fmt(per_gb, ".1f"),
+                     fmt(p["p99_ms"], ".2f"), "%s-%s" % (fmt(min(p["all_p99"]), ".1f"), fmt(max(p["all_p99"]), ".1f")),
+                     fmt(added, "+.2f"), fmt(cpu, ".2f"), fmt(per_gb, ".1f"),
                      fmt(per_gb, ".1f"), fmt(r["proxy_peak_rss_mb"], ".1f"),
                      fmt(s["cpu"]["broker"], ".2f"), fmt(s["cpu"]["client"], ".2f")))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
@@ -350,7 +383,7 @@ def main():
     ap.add_argument("--records", type=int, default=1_000_000, help="records per saturation phase")
     ap.add_argument("--producers", type=int, default=2, help="producer processes")
     ap.add_argument("--partitions", type=int, default=6)
-    ap.add_argument("--latency-seconds", type=float, default=8, help="length of each paced phase")
+    ap.add_argument("--latency-seconds", type=float, default=6, help="length of each paced phase")
     ap.add_argument("--repeat", type=int, default=3, help="saturation runs per target (median reported)")
     ap.add_argument("--distinct", type=int, default=2000, help="distinct payloads, cycled")
     ap.add_argument("--json", help="also write the raw results here")
@@ -376,17 +409,7 @@ def main():
         payloads = [records.frame(run.schema_id, b) for b in bodies]
         log("record set: %d distinct values, mean %.0f bytes, schema id %d" % (
             len(payloads), sum(map(len, payloads)) / len(payloads), run.schema_id))
-        half = {}  # baseline group -> half its saturation rate
-        for t in targets:
-            group = "sink" if t.startswith("sink") else "broker"
-            try:
-                results.append(measure(run, t, payloads, half.get(group)))
-            except Exception as e:
-                run.note[t] = str(e)
-                log("%s failed: %s" % (t, e))
-                continue
-            if t in ("direct", "sink-direct"):
-                half[group] = results[-1]["saturation"]["rps"] / 2
+        results = measure_all(run, targets, payloads)
     finally:
         run.stop_all()
     info = {"nproc": os.cpu_count(), "producers": a.producers, "records": a.records,
@@ -394,9 +417,9 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"info": info, "results": results, "notes": run.note}, f, indent=1)
-    print("%d records per saturation run (median of %d shown), %d producer processes, %d partitions, "
+    print("%d records per saturation run; targets interleaved, %d rounds, median run shown, %d producer processes, %d partitions, "
           "%d cores shared by client, proxy and broker; mean value %.0f B; paced phase %.0f s at half the "
-          "baseline's (direct / sink-direct) saturation rate; '+p99 ms' = paced p99 minus the baseline's; "
+          "baseline's (direct / sink-direct) median saturation rate (median p99 of the rounds); '+p99 ms' = paced p99 minus the baseline's; "
           "CPU s/GB and mc/(MB/s) are the proxy's (numerically equal: 1 CPU-s per GB = 1 millicore per MB/s)"
           % (a.records, a.repeat, a.producers, a.partitions, info["nproc"], info["mean_value_bytes"],
              a.latency_seconds))
