@@ -324,6 +324,8 @@ def measure_all(run, targets, payloads):
     for t, u in up.items():
         half[t] = median(u["sat"], "rps")["rps"] / 2
     def paced_rate(t):
+        if a.paced_rate:
+            return a.paced_rate
         base = "sink-direct" if t.startswith("sink") else "direct"
         return half.get(base, half[t])
     rounds("paced", paced_rate, lambda rate: max(1000, int(rate * a.latency_seconds)))
@@ -385,6 +387,8 @@ def main():
     ap.add_argument("--partitions", type=int, default=6)
     ap.add_argument("--latency-seconds", type=float, default=6, help="length of each paced phase")
     ap.add_argument("--repeat", type=int, default=3, help="saturation runs per target (median reported)")
+    ap.add_argument("--paced-rate", type=float, default=0,
+                    help="records/s of the paced phases (default: half the baseline's saturation rate)")
     ap.add_argument("--distinct", type=int, default=2000, help="distinct payloads, cycled")
     ap.add_argument("--json", help="also write the raw results here")
     a = ap.parse_args()
@@ -418,11 +422,12 @@ def main():
         with open(a.json, "w") as f:
             json.dump({"info": info, "results": results, "notes": run.note}, f, indent=1)
     print("%d records per saturation run; targets interleaved, %d rounds, median run shown, %d producer processes, %d partitions, "
-          "%d cores shared by client, proxy and broker; mean value %.0f B; paced phase %.0f s at half the "
-          "baseline's (direct / sink-direct) median saturation rate (median p99 of the rounds); '+p99 ms' = paced p99 minus the baseline's; "
+          "%d cores shared by client, proxy and broker; mean value %.0f B; paced phase %.0f s at %s "
+          "(median p99 of the rounds); '+p99 ms' = paced p99 minus the baseline's; "
           "CPU s/GB and mc/(MB/s) are the proxy's (numerically equal: 1 CPU-s per GB = 1 millicore per MB/s)"
           % (a.records, a.repeat, a.producers, a.partitions, info["nproc"], info["mean_value_bytes"],
-             a.latency_seconds))
+             a.latency_seconds, "%.0f records/s" % a.paced_rate if a.paced_rate else
+             "half the baseline's (direct / sink-direct) median saturation rate"))
     print(table(results, run.note))
 
 
