@@ -204,7 +204,11 @@ fn metadata(sink: &Sink, request: &MetadataRequest) -> MetadataResponse {
     response.brokers = vec![broker];
     response.cluster_id = Some(StrBytes::from_static_str("produce-sink"));
     response.controller_id = BrokerId(NODE_ID);
-    let names = request.topics.iter().flatten().filter_map(|t| t.name.clone());
+    let names = request
+        .topics
+        .iter()
+        .flatten()
+        .filter_map(|t| t.name.clone());
     response.topics = names.map(|name| topic(sink, name)).collect();
     response
 }
