@@ -106,13 +106,13 @@ async fn schemagate_restarted_clients_reconnect() {
     let (listen, base) = fixed_ports();
     let app = proxy_on(listen, base, &tansu.bootstrap()).await;
     let bootstrap = app.bootstrap_addr().to_string();
+    let topic = random_topic_name("proxy-restart");
+    create_topic(&bootstrap, &topic, 1).await;
     assert_eq!(
         app.broker_addr(111).map(|a| a.port()),
         Some(base + 111),
         "broker listener on the fixed port"
     );
-    let topic = random_topic_name("proxy-restart");
-    create_topic(&bootstrap, &topic, 1).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let producing = spawn_producer(bootstrap.clone(), topic.clone(), values_file(&dir), "0.1");
 
