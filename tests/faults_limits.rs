@@ -124,6 +124,19 @@ async fn connection_limit_refuses_new_connections_and_keeps_existing_ones() {
         closed_after < Duration::from_secs(2),
         "the sixth connection was closed only after {closed_after:?}"
     );
+    let admin = proxy.app.admin_addr().expect("admin listener");
+    let metrics = reqwest::get(format!("http://{admin}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("schemagate_connections_refused_total") && !l.ends_with(" 0")),
+        "the refused connection was counted:\n{metrics}"
+    );
     // Those within the limit are unaffected, and keep being served.
     for round in 0..3 {
         for (index, connection) in held.iter_mut().enumerate() {

@@ -159,5 +159,22 @@ async fn embedded_registry_down_at_start_up_answers_retriable_until_it_is_back()
     seen.dedup();
     assert_eq!(seen.len(), COUNT, "every value stored: {stored:?}");
     assert_eq!(stored.len(), COUNT, "no value stored twice: {stored:?}");
+    let admin = proxy.app.admin_addr().expect("admin listener");
+    let metrics = reqwest::get(format!("http://{admin}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    // The refused batches are counted as unchecked because the registry was unavailable.
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("schemagate_batches_total")
+                && l.contains(&topic)
+                && l.contains("reason=\"registry_unavailable\"")
+                && !l.ends_with(" 0")),
+        "the refusals while the registry was down were counted:\n{metrics}"
+    );
     proxy.app.shutdown().await.expect("clean shutdown");
 }
