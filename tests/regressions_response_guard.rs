@@ -1,0 +1,67 @@
+//! Regression found by `cargo +nightly fuzz run response_frame` (fuzz/RELIABILITY.md): a
+//! broker's Produce v10+ response whose partition-level tagged field 0 (`current_leader`)
+//! declares a size that differs from the struct's real length.
+//!
+//! The guard (`src/rewrite/guard.rs`) skips a tagged field by its declared size; kafka-protocol
+//! 0.18 decodes `current_leader` (and the top-level `node_endpoints`) straight from the buffer
+//! and ignores the size. The two walks then read different bytes, so the guard approves a
+//! response in which kafka-protocol reads a forged `node_endpoints` count and reserves
+//! `count × size_of::<NodeEndpoint>()` bytes up front: about 340 GB here, and the allocation
+//! failure aborts the whole proxy. Expected: `Decoded::decode` returns an error (or decodes)
+//! without a huge allocation. The decode runs in a child process so that the abort fails this
+//! test instead of killing the test binary.
+
+use std::process::Command;
+
+use bytes::Bytes;
+use kafka_protocol::messages::ApiKey;
+use schemagate::rewrite::Decoded;
+
+const CHILD: &str = "SCHEMAGATE_REGRESSION_CHILD";
+
+/// Produce v10 response body (after the response header), one topic, one partition.
+fn forged_body() -> Vec<u8> {
+    let mut b = vec![0x02, 0x02, b't', 0x02]; // 1 topic "t", 1 partition
+    b.extend_from_slice(&0i32.to_be_bytes()); // index
+    b.extend_from_slice(&0i16.to_be_bytes()); // error_code
+    b.extend_from_slice(&[0; 24]); // base_offset, log_append_time_ms, log_start_offset
+    b.extend_from_slice(&[0x01, 0x00]); // record_errors: empty; error_message: null
+    // Partition tagged fields: one, tag 0 (current_leader), declared size 0. The guard skips
+    // nothing; kafka-protocol reads leader_id, leader_epoch and tagged fields (9 bytes).
+    b.extend_from_slice(&[0x01, 0x00, 0x00]);
+    // The guard: topic tagged 0, throttle 0, top-level tagged 0, done (6 bytes).
+    // kafka-protocol: those 6 bytes and 3 more are current_leader.
+    b.extend_from_slice(&[0; 9]);
+    // kafka-protocol only: topic tagged 0, throttle 0, one top-level tagged field, tag 0
+    // (node_endpoints), size 5, compact array count 2^32 - 1.
+    b.extend_from_slice(&[0x00, 0, 0, 0, 0, 0x01, 0x00, 0x05]);
+    b.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+    b
+}
+
+#[test]
+fn produce_response_with_a_short_tagged_field_size_is_refused_without_a_huge_allocation() {
+    if std::env::var_os(CHILD).is_some() {
+        let body = Bytes::from(forged_body());
+        let result = Decoded::decode(ApiKey::Produce, 10, &body);
+        assert!(result.is_err(), "decoded a forged response: {result:?}");
+        return;
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let output = Command::new(exe)
+        .args([
+            "--exact",
+            "produce_response_with_a_short_tagged_field_size_is_refused_without_a_huge_allocation",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .expect("run the child test");
+    assert!(
+        output.status.success(),
+        "decoding the forged response failed the child ({:?}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
