@@ -5,6 +5,11 @@
 //! whole process. Walking the message first proves every element of every array is present,
 //! which bounds each reservation by the frame size. Invariant: [`check`] accepts every
 //! well-formed response of the versions in [`super::decodes_response`].
+//!
+//! Tagged fields need the same care: kafka-protocol decodes the tags it knows straight from
+//! the buffer and ignores their declared size, so a size that disagrees with the content would
+//! make the two walks read different bytes (found by the `response_frame` fuzz target). Known
+//! tags are therefore walked inside their declared size and must fill it exactly.
 
 use crate::frame::{FrameError, Reader};
 
@@ -20,24 +25,23 @@ enum Ty {
     /// ARRAY of INT32 (compact in flexible versions).
     I32s,
     Arr(&'static Struct),
+    /// A nested struct (a tagged field such as Produce's `current_leader`).
+    Obj(&'static Struct),
 }
 
 struct Field(Ty, i16, i16);
 
 struct Struct {
     fields: &'static [Field],
-    /// Tagged fields whose payload is a compact array of this struct (decoded by
-    /// kafka-protocol, so their counts need the same check).
-    tag_arrays: &'static [(u32, &'static Struct)],
+    /// Tagged fields kafka-protocol decodes (by tag), with their types; unknown tags are
+    /// skipped by size on both sides.
+    tags: &'static [(u32, Ty)],
 }
 
 const ALL: i16 = i16::MAX;
 
 const fn plain(fields: &'static [Field]) -> Struct {
-    Struct {
-        fields,
-        tag_arrays: &[],
-    }
+    Struct { fields, tags: &[] }
 }
 
 static METADATA_BROKER: Struct = plain(&[
@@ -126,19 +130,31 @@ static API_VERSIONS: Struct = Struct {
         Field(Ty::Arr(&API_VERSION), 0, ALL),
         Field(Ty::I32, 1, ALL),
     ],
-    tag_arrays: &[(0, &FEATURE), (2, &FEATURE)],
+    // supported_features, finalized_features_epoch, finalized_features, zk_migration_ready
+    tags: &[
+        (0, Ty::Arr(&FEATURE)),
+        (1, Ty::I64),
+        (2, Ty::Arr(&FEATURE)),
+        (3, Ty::I8),
+    ],
 };
 
 static RECORD_ERROR: Struct = plain(&[Field(Ty::I32, 0, ALL), Field(Ty::Str, 0, ALL)]);
-static PRODUCE_PARTITION: Struct = plain(&[
-    Field(Ty::I32, 0, ALL),
-    Field(Ty::I16, 0, ALL),
-    Field(Ty::I64, 0, ALL),
-    Field(Ty::I64, 2, ALL),
-    Field(Ty::I64, 5, ALL),
-    Field(Ty::Arr(&RECORD_ERROR), 8, ALL),
-    Field(Ty::Str, 8, ALL),
-]);
+/// LeaderIdAndEpoch: leader_id, leader_epoch.
+static LEADER_ID_AND_EPOCH: Struct = plain(&[Field(Ty::I32, 0, ALL), Field(Ty::I32, 0, ALL)]);
+static PRODUCE_PARTITION: Struct = Struct {
+    fields: &[
+        Field(Ty::I32, 0, ALL),
+        Field(Ty::I16, 0, ALL),
+        Field(Ty::I64, 0, ALL),
+        Field(Ty::I64, 2, ALL),
+        Field(Ty::I64, 5, ALL),
+        Field(Ty::Arr(&RECORD_ERROR), 8, ALL),
+        Field(Ty::Str, 8, ALL),
+    ],
+    // current_leader (v10+)
+    tags: &[(0, Ty::Obj(&LEADER_ID_AND_EPOCH))],
+};
 static PRODUCE_TOPIC: Struct = plain(&[
     Field(Ty::Str, 0, 12),
     Field(Ty::Uuid, 13, ALL),
@@ -155,7 +171,8 @@ static PRODUCE: Struct = Struct {
         Field(Ty::Arr(&PRODUCE_TOPIC), 0, ALL),
         Field(Ty::I32, 1, ALL),
     ],
-    tag_arrays: &[(0, &NODE_ENDPOINT)],
+    // node_endpoints (v10+)
+    tags: &[(0, Ty::Arr(&NODE_ENDPOINT))],
 };
 
 /// Walk `body` as the response of `api` at `version`; an error means "do not decode".
@@ -218,6 +235,7 @@ impl Walk {
                 }
                 Ok(())
             }
+            Ty::Obj(element) => self.object(r, element),
         }
     }
 
@@ -238,13 +256,31 @@ impl Walk {
 
     fn tagged(&mut self, r: &mut Reader<'_>, s: &Struct) -> Result<(), FrameError> {
         let what = "response tagged fields";
+        let mut previous: Option<u32> = None;
         for _ in 0..r.uvarint(what)? {
+            let at = r.pos();
             let tag = r.uvarint(what)?;
+            // KIP-482: tags are unique and ascending. kafka-protocol keeps unknown ones in a map
+            // keyed by i32, so a repeated or oversized tag would not survive a rewrite intact.
+            if previous.is_some_and(|p| tag <= p) || tag > i32::MAX.unsigned_abs() {
+                return Err(FrameError::Malformed {
+                    what: "response tagged field order",
+                    at,
+                });
+            }
+            previous = Some(tag);
             let size = r.uvarint(what)? as usize;
+            let at = r.pos();
             let payload = r.skip(size, what)?;
-            if let Some((_, element)) = s.tag_arrays.iter().find(|(t, _)| *t == tag) {
+            if let Some((_, ty)) = s.tags.iter().find(|(t, _)| *t == tag) {
                 let mut inner = Reader::new(payload);
-                self.field(&mut inner, Ty::Arr(element))?;
+                self.field(&mut inner, *ty)?;
+                if inner.remaining() != 0 {
+                    return Err(FrameError::Malformed {
+                        what: "response tagged field size",
+                        at,
+                    });
+                }
             }
         }
         Ok(())
