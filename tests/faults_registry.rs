@@ -5,16 +5,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::clients::{args, python};
-use common::net::{free_port, wait_until_accepting};
+use common::net::free_port;
 use common::proxy::start_proxy_with;
-use common::{Tansu, create_topic, random_topic_name, tools};
+use common::tansu::spawn_broker;
+use common::{Tansu, create_topic, random_topic_name};
 use serde_json::Value;
-use tokio::process::{Child, Command};
 
 const CLIENT: &str = "enforce_produce.py";
 const COUNT: usize = 40;
@@ -48,26 +46,6 @@ fn framed_user(i: usize) -> String {
     let value = avro_string(value, &format!("user{i}"));
     let value = avro_string(value, &format!("user{i}@example.com"));
     value.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A tansu broker with memory storage on `port`.
-async fn tansu_on(dir: &std::path::Path, port: u16) -> Child {
-    let url = format!("tcp://127.0.0.1:{port}");
-    let log = std::fs::File::create(dir.join("tansu.log")).expect("tansu log");
-    let child = Command::new(tools::tansu_binary())
-        .args(["broker", "--storage-engine", "memory://tansu/"])
-        .args(["--listener-url", &url, "--advertised-listener-url", &url])
-        .args(["--cluster-id", "schemagate-tests"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn tansu");
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    wait_until_accepting(addr, Duration::from_secs(30), "tansu").await;
-    child
 }
 
 async fn wait_for_registry(url: &str) {
@@ -143,7 +121,7 @@ async fn embedded_registry_down_at_start_up_answers_retriable_until_it_is_back()
     );
     assert!(!producing.is_finished(), "the producer is still retrying");
 
-    let _registry_broker = tansu_on(dir.path(), registry_port).await;
+    let _registry_broker = spawn_broker("memory://tansu/", false, registry_port, dir.path()).await;
     wait_for_registry(&url).await;
     let registered = register(&url, &format!("{topic}-value")).await;
     assert_eq!(registered["id"], FIRST_ID, "{registered}");

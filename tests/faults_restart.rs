@@ -4,17 +4,15 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::clients::{ClientOutput, args, python};
-use common::net::{free_port, wait_until_accepting};
+use common::net::free_port;
 use common::proxy::{Proxy, start_proxy};
-use common::{Tansu, create_topic, random_topic_name, tools};
+use common::tansu::spawn_broker;
+use common::{Tansu, create_topic, random_topic_name};
 use schemagate::app::App;
 use schemagate::config::Config;
-use tokio::process::{Child, Command};
 
 const CLIENT: &str = "enforce_produce.py";
 /// The producer client wants a registry URL; without a policy the proxy never asks it.
@@ -127,35 +125,11 @@ async fn schemagate_restarted_clients_reconnect() {
     app.shutdown().await.expect("clean shutdown");
 }
 
-/// A tansu broker on SQLite storage in `dir`, so topics and records survive a restart.
-async fn sqlite_tansu(dir: &std::path::Path, port: u16) -> Child {
-    let url = format!("tcp://127.0.0.1:{port}");
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("tansu.log"))
-        .expect("tansu log");
-    let child = Command::new(tools::tansu_binary())
-        .args(["broker", "--storage-engine", "sqlite://tansu.db"])
-        .args(["--listener-url", &url, "--advertised-listener-url", &url])
-        .args(["--cluster-id", "schemagate-tests"])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn tansu");
-    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-    wait_until_accepting(addr, Duration::from_secs(30), "tansu").await;
-    child
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_killed_and_restarted_clients_recover_through_the_proxy() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut broker = sqlite_tansu(dir.path(), port).await;
+    let mut broker = spawn_broker("sqlite://tansu.db", false, port, dir.path()).await;
     let upstream = format!("127.0.0.1:{port}");
     let proxy: Proxy = start_proxy(&upstream).await;
     let topic = random_topic_name("broker-restart");
@@ -166,7 +140,7 @@ async fn broker_killed_and_restarted_clients_recover_through_the_proxy() {
     assert!(!producing.is_finished(), "the producer is still producing");
     broker.kill().await.expect("kill tansu");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let _broker = sqlite_tansu(dir.path(), port).await;
+    let _broker = spawn_broker("sqlite://tansu.db", false, port, dir.path()).await;
 
     let producer = producing.await.expect("producer task");
     assert_exactly_once(&proxy.bootstrap(), &topic, producer).await;

@@ -73,39 +73,9 @@ impl Tansu {
         port: u16,
         dir: tempfile::TempDir,
     ) -> Tansu {
-        let url = format!("tcp://127.0.0.1:{port}");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.path().join("tansu.log"))
-            .expect("tansu log file");
-        let mut command = Command::new(tools::tansu_binary());
-        command
-            .args([
-                "broker",
-                "--storage-engine",
-                storage,
-                "--listener-url",
-                &url,
-            ])
-            .args(["--advertised-listener-url", &url])
-            .args(["--cluster-id", "schemagate-tests"])
-            .current_dir(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .kill_on_drop(true);
-        if authentication {
-            command.arg("--authentication");
-        }
-        let child = command.spawn().expect("spawn tansu broker");
+        let child = spawn_broker(storage, authentication, port, dir.path()).await;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let mut tansu = Tansu { child, addr, dir };
-        if let Ok(Some(status)) = tansu.child.try_wait() {
-            panic!("tansu exited at once ({status}):\n{}", tansu.log());
-        }
-        wait_until_accepting(addr, START_TIMEOUT, "tansu").await;
-        tansu
+        Tansu { child, addr, dir }
     }
 
     /// `127.0.0.1:PORT`, the address the broker listens on and advertises.
@@ -121,6 +91,39 @@ impl Tansu {
     pub fn log(&self) -> String {
         read_log(&self.dir.path().join("tansu.log"))
     }
+}
+
+/// Starts tansu with `storage` on `port` in `dir` (which also resolves `sqlite://` paths and
+/// holds `tansu.log`) and returns once it accepts connections. The caller keeps `dir`, so a
+/// broker on SQLite storage can be killed and started again on the same data.
+pub async fn spawn_broker(storage: &str, authentication: bool, port: u16, dir: &Path) -> Child {
+    let url = format!("tcp://127.0.0.1:{port}");
+    let log_path = dir.join("tansu.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .expect("tansu log file");
+    let mut command = Command::new(tools::tansu_binary());
+    command
+        .args(["broker", "--storage-engine", storage])
+        .args(["--listener-url", &url, "--advertised-listener-url", &url])
+        .args(["--cluster-id", "schemagate-tests"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true);
+    if authentication {
+        command.arg("--authentication");
+    }
+    let mut child = command.spawn().expect("spawn tansu broker");
+    if let Ok(Some(status)) = child.try_wait() {
+        panic!("tansu exited at once ({status}):\n{}", read_log(&log_path));
+    }
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    wait_until_accepting(addr, START_TIMEOUT, "tansu").await;
+    child
 }
 
 fn read_log(path: &Path) -> String {
