@@ -26,10 +26,6 @@ const WAVES: usize = 8;
 /// Each wave holds this many client connections at once: with the proxy's two sockets per
 /// connection (client side, upstream side) that is 1,500 descriptors, well under `ulimit -n`.
 const PER_WAVE: usize = 500;
-/// Connections opened at once. The proxy's listeners have the standard library's listen
-/// backlog of 128: a larger burst overflows the accept queue, and the kernel's SYN cookies
-/// then leave some idle clients "connected" to a socket the proxy never sees.
-const BURST: usize = 100;
 /// A length prefix of 100 and 6 of its bytes: a frame that never completes.
 const PARTIAL_FRAME: [u8; 10] = [0, 0, 0, 100, 0, 18, 0, 3, 0, 0];
 /// Descriptors that may legitimately come and go meanwhile (the producer's reconnects, the
@@ -99,15 +95,12 @@ async fn wait_for_at_least(proxy: &Proxy, target: i64, within: Duration) {
 /// Returns the RSS (kB) and open descriptors while they were held.
 async fn wave(proxy: &Proxy, baseline: i64, number: usize) -> (u64, usize) {
     let addr = proxy.bootstrap_addr();
-    let mut streams = Vec::with_capacity(PER_WAVE);
-    for burst in 0..PER_WAVE / BURST {
-        let mut opening = JoinSet::new();
-        for index in 0..BURST {
-            let kind = KINDS[(number + burst + index) % KINDS.len()];
-            opening.spawn(open(addr, kind));
-        }
-        streams.extend(opening.join_all().await);
+    // All at once: a burst well beyond the standard library's listen backlog of 128.
+    let mut opening = JoinSet::new();
+    for index in 0..PER_WAVE {
+        opening.spawn(open(addr, KINDS[(number + index) % KINDS.len()]));
     }
+    let streams = opening.join_all().await;
     let held = i64::try_from(streams.len()).expect("small");
     wait_for_at_least(proxy, baseline + held, Duration::from_secs(30)).await;
     let held = (rss_kb(), open_fds());
