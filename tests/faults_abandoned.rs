@@ -16,7 +16,8 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 use common::faults::{
-    HealthyProducer, active_connections, open_fds, rss_kb, wait_for_active_connections,
+    HealthyProducer, PARTIAL_FRAME, active_connections, open_fds, rss_kb,
+    wait_for_active_connections, wait_for_at_least,
 };
 use common::proxy::Proxy;
 use common::wire::encode_request;
@@ -26,8 +27,6 @@ const WAVES: usize = 8;
 /// Each wave holds this many client connections at once: with the proxy's two sockets per
 /// connection (client side, upstream side) that is 1,500 descriptors, well under `ulimit -n`.
 const PER_WAVE: usize = 500;
-/// A length prefix of 100 and 6 of its bytes: a frame that never completes.
-const PARTIAL_FRAME: [u8; 10] = [0, 0, 0, 100, 0, 18, 0, 3, 0, 0];
 /// Descriptors that may legitimately come and go meanwhile (the producer's reconnects, the
 /// admin listener's `/metrics` connections).
 const FD_SLACK: usize = 16;
@@ -73,22 +72,6 @@ async fn open(addr: SocketAddr, kind: Abandon) -> TcpStream {
         }
     }
     stream
-}
-
-/// Waits until the proxy's gauge shows at least `target` connections.
-async fn wait_for_at_least(proxy: &Proxy, target: i64, within: Duration) {
-    let started = Instant::now();
-    loop {
-        let active = active_connections(proxy).await;
-        if active >= target {
-            return;
-        }
-        if started.elapsed() >= within {
-            let text = common::faults::metrics_text(proxy).await;
-            panic!("the proxy holds {active} connections, not {target}, after {within:?}\n{text}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// One wave: `PER_WAVE` connections of every kind, all accepted by the proxy, then dropped.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{MetadataRequest, ProduceRequest, TopicName};
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
     Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
@@ -24,9 +24,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use common::clients::{args, python};
-use common::faults::stored_values;
+use common::faults::{metadata_latency, metric_sum, metrics_text, stored_values};
 use common::proxy::{Proxy, start_proxy_with};
-use common::wire::{KafkaConnection, encode_request};
+use common::wire::KafkaConnection;
 use common::{Tansu, create_topic, random_topic_name};
 
 const CLIENT: &str = "enforce_produce.py";
@@ -36,6 +36,7 @@ const STALL: Duration = Duration::from_secs(5);
 /// `registry.cache.negative_ttl_ms` (the documented default).
 const NEGATIVE_TTL: Duration = Duration::from_millis(1_000);
 const COUNT: usize = 40;
+const CONCURRENT: usize = 8;
 const NOT_ENOUGH_REPLICAS: i16 = 19;
 const PRODUCE_VERSION: i16 = 8;
 
@@ -178,24 +179,7 @@ async fn raw_produce(proxy: &Proxy, topic: &str, value: &[u8]) -> (i16, Duration
         .request(&produce_request(topic, value), PRODUCE_VERSION)
         .await;
     let elapsed = started.elapsed();
-    let code = response
-        .responses
-        .first()
-        .and_then(|t| t.partition_responses.first())
-        .map(|p| p.error_code)
-        .unwrap_or_else(|| panic!("no partition in the Produce response: {response:?}"));
-    (code, elapsed)
-}
-
-/// How long a fresh connection waits for a Metadata answer.
-async fn metadata_latency(proxy: &Proxy) -> Duration {
-    let started = Instant::now();
-    let mut probe = KafkaConnection::connect(proxy.bootstrap_addr()).await;
-    probe
-        .write_raw(&encode_request(&MetadataRequest::default(), 1, 1))
-        .await;
-    assert!(probe.read_frame().await.is_some(), "Metadata not answered");
-    started.elapsed()
+    (partition_code(&response), elapsed)
 }
 
 /// Registers the seed's schema under `{topic}-value` and returns `count` framed values.
@@ -232,42 +216,88 @@ fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// While the registry stalls: a raw Produce gets 19 within a bounded time, and Metadata on
-/// another connection is answered at once. Returns the Produce's wait.
-async fn stalled_produce_is_refused_quickly(proxy: &Proxy, topic: &str, value: &[u8]) -> Duration {
-    let producing = {
-        let (proxy_addr, topic, value) = (proxy.bootstrap(), topic.to_owned(), value.to_vec());
-        tokio::spawn(async move {
-            let mut connection = KafkaConnection::connect(proxy_addr.parse().expect("addr")).await;
+/// While the registry stalls: [`CONCURRENT`] raw Produce requests on their own connections
+/// each get 19 within a bounded time (they share the stalled lookups rather than queue behind
+/// each other), and Metadata on another connection is answered at once.
+async fn stalled_produces_are_refused_quickly(proxy: &Proxy, topic: &str, value: &[u8]) {
+    let mut producing = tokio::task::JoinSet::new();
+    for _ in 0..CONCURRENT {
+        let (proxy_addr, topic, value) = (proxy.bootstrap_addr(), topic.to_owned(), value.to_vec());
+        producing.spawn(async move {
+            let mut connection = KafkaConnection::connect(proxy_addr).await;
             let started = Instant::now();
             let response = connection
                 .request(&produce_request(&topic, &value), PRODUCE_VERSION)
                 .await;
-            (response, started.elapsed())
-        })
-    };
+            (partition_code(&response), started.elapsed())
+        });
+    }
     tokio::time::sleep(TIMEOUT / 4).await;
     let metadata = metadata_latency(proxy).await;
-    let (response, waited) = producing.await.expect("produce task");
-    let code = response
-        .responses
-        .first()
-        .and_then(|t| t.partition_responses.first())
-        .map(|p| p.error_code);
+    let answers = producing.join_all().await;
+    let waits: Vec<Duration> = answers.iter().map(|(_, waited)| *waited).collect();
+    let min = waits.iter().min().copied().unwrap_or_default();
+    let max = waits.iter().max().copied().unwrap_or_default();
     eprintln!(
-        "registry stalled {STALL:?} (timeout {TIMEOUT:?}): Produce answered {code:?} after \
-         {waited:?}; Metadata on another connection meanwhile answered in {metadata:?}"
+        "registry stalled {STALL:?} (timeout {TIMEOUT:?}): {CONCURRENT} concurrent Produce \
+         requests answered {:?} after {min:?}..{max:?}; Metadata on another connection \
+         meanwhile answered in {metadata:?}",
+        answers.iter().map(|(code, _)| *code).collect::<Vec<_>>()
     );
-    assert_eq!(code, Some(NOT_ENOUGH_REPLICAS), "{response:?}");
-    assert!(
-        waited >= TIMEOUT.mul_f64(0.9) && waited < TIMEOUT * 3,
-        "the refusal took {waited:?}, timeout {TIMEOUT:?}"
-    );
+    for (code, waited) in answers {
+        assert_eq!(code, NOT_ENOUGH_REPLICAS, "a stalled Produce got {code}");
+        assert!(
+            waited >= TIMEOUT.mul_f64(0.9) && waited < TIMEOUT * 3,
+            "a refusal took {waited:?}, timeout {TIMEOUT:?}"
+        );
+    }
     assert!(
         metadata < Duration::from_millis(500),
         "Metadata took {metadata:?} during the stall"
     );
-    waited
+}
+
+fn partition_code(response: &ProduceResponse) -> i16 {
+    response
+        .responses
+        .first()
+        .and_then(|t| t.partition_responses.first())
+        .map(|p| p.error_code)
+        .unwrap_or_else(|| panic!("no partition in the Produce response: {response:?}"))
+}
+
+/// Once the registry is fast again a Produce is accepted at the latest after the negative
+/// TTL (a registry outage is never cached, so in practice at once). Stores one `probe`.
+async fn first_accepted_once_fast(proxy: &Proxy, topic: &str, probe: &[u8]) {
+    let recovered = Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (code, _) = raw_produce(proxy, topic, probe).await;
+        if code == 0 {
+            break;
+        }
+        assert_eq!(code, NOT_ENOUGH_REPLICAS, "only retriable refusals");
+        assert!(
+            recovered.elapsed() < NEGATIVE_TTL + TIMEOUT * 2,
+            "records still refused {:?} after the registry became fast",
+            recovered.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "registry fast again: a Produce accepted after {:?} ({attempts} attempt(s))",
+        recovered.elapsed()
+    );
+}
+
+/// The topic holds exactly the `expected` values (hex), each once; returns how many.
+async fn assert_stored_exactly(proxy: &Proxy, topic: &str, mut expected: Vec<String>) -> usize {
+    let mut stored = stored_values(&proxy.bootstrap(), topic).await;
+    stored.sort();
+    expected.sort();
+    assert_eq!(stored, expected, "every record stored exactly once");
+    stored.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,7 +324,7 @@ async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
     std::fs::write(&file, serde_json::to_string(&hex).expect("json")).expect("write values");
 
     relay.set_delay(STALL);
-    stalled_produce_is_refused_quickly(&proxy, &topic, &probe).await;
+    stalled_produces_are_refused_quickly(&proxy, &topic, &probe).await;
     let producing = {
         let (bootstrap, url, topic) = (proxy.bootstrap(), relay.url(), topic.clone());
         let file = file.display().to_string();
@@ -311,44 +341,25 @@ async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
     assert!(!producing.is_finished(), "the producer is still retrying");
 
     relay.set_delay(Duration::ZERO);
-    let recovered = Instant::now();
-    let mut attempts = 0;
-    loop {
-        attempts += 1;
-        let (code, _) = raw_produce(&proxy, &topic, &probe).await;
-        if code == 0 {
-            break;
-        }
-        assert_eq!(code, NOT_ENOUGH_REPLICAS, "only retriable refusals");
-        assert!(
-            recovered.elapsed() < NEGATIVE_TTL + TIMEOUT * 2,
-            "records still refused {:?} after the registry became fast",
-            recovered.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    eprintln!(
-        "registry fast again: a Produce accepted after {:?} ({attempts} attempt(s))",
-        recovered.elapsed()
-    );
+    first_accepted_once_fast(&proxy, &topic, &probe).await;
 
     let out = producing.await.expect("producer task").json();
     assert_eq!(out["delivered"], COUNT, "every record delivered: {out}");
-    let stored = stored_values(&proxy.bootstrap(), &topic).await;
-    let mut expected: Vec<String> = hex.clone();
+    let mut expected = hex;
     expected.push(hex_encode(&probe));
-    expected.sort();
-    let mut seen = stored.clone();
-    seen.sort();
-    assert_eq!(
-        seen, expected,
-        "every record exactly once (the {COUNT} produced and the one accepted probe)"
-    );
+    let stored = assert_stored_exactly(&proxy, &topic, expected).await;
     eprintln!(
         "idempotent producer: {} delivered, {} retriable failures reported, {} stored (+1 probe)",
         out["delivered"],
         out["retriable_failures"],
-        stored.len() - 1
+        stored - 1
     );
+    let metrics = metrics_text(&proxy).await;
+    let timeouts = metric_sum(
+        &metrics,
+        "schemagate_registry_errors_total{endpoint=\"schemas_by_id\",kind=\"transport\"}",
+    );
+    eprintln!("registry transport errors (timeouts) counted: {timeouts}");
+    assert!(timeouts >= 1.0, "the timeouts were counted:\n{metrics}");
     proxy.app.shutdown().await.expect("clean shutdown");
 }

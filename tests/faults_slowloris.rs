@@ -14,10 +14,11 @@ use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
 use common::faults::{
-    HealthyProducer, active_connections, metric_sum, metrics_text, wait_for_active_connections,
+    HealthyProducer, PARTIAL_FRAME, active_connections, metadata_latency, metric_sum, metrics_text,
+    wait_for_active_connections, wait_for_at_least,
 };
 use common::proxy::{Proxy, start_proxy_with};
-use common::wire::{KafkaConnection, encode_request};
+use common::wire::encode_request;
 use common::{Tansu, create_topic, random_topic_name};
 
 const IDLE: Duration = Duration::from_secs(3);
@@ -25,10 +26,6 @@ const IDLE: Duration = Duration::from_secs(3);
 const CLOSE_MARGIN: Duration = Duration::from_secs(2);
 const SILENT: usize = 50;
 const TRICKLING: usize = 5;
-/// A length prefix of 100 and the first 6 of 10 header bytes (ApiVersions v3, half of the
-/// correlation id): a frame that never completes.
-const PARTIAL_FRAME: [u8; 10] = [0, 0, 0, 100, 0, 18, 0, 3, 0, 0];
-
 /// Connects and sends `bytes`; returns the stream and when the bytes were written.
 async fn connect_and_send(addr: SocketAddr, bytes: &[u8]) -> (TcpStream, Instant) {
     let mut stream = TcpStream::connect(addr)
@@ -76,17 +73,6 @@ async fn trickle(addr: SocketAddr) -> Duration {
     since.elapsed()
 }
 
-/// A fresh connection's Metadata request is answered; returns how long that took.
-async fn metadata_probe(addr: SocketAddr) -> Duration {
-    let started = Instant::now();
-    let mut probe = KafkaConnection::connect(addr).await;
-    probe
-        .write_raw(&encode_request(&MetadataRequest::default(), 1, 1))
-        .await;
-    assert!(probe.read_frame().await.is_some(), "Metadata not answered");
-    started.elapsed()
-}
-
 async fn client_errors(proxy: &Proxy) -> f64 {
     let text = metrics_text(proxy).await;
     metric_sum(&text, "schemagate_connection_errors_total{side=\"client\"}")
@@ -110,20 +96,8 @@ async fn zero_length_frame_closes_the_connection(proxy: &Proxy) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let probe = metadata_probe(proxy.bootstrap_addr()).await;
+    let probe = metadata_latency(proxy).await;
     eprintln!("zero-length frame: a fresh connection was answered in {probe:?}");
-}
-
-/// Waits until the proxy's gauge shows at least `target` connections.
-async fn wait_for_at_least(proxy: &Proxy, target: i64) {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while active_connections(proxy).await < target {
-        assert!(
-            Instant::now() < deadline,
-            "the proxy never held {target} connections"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,8 +124,8 @@ async fn partial_and_zero_length_frames_are_closed_while_a_producer_carries_on()
         trickles.spawn(trickle(addr));
     }
     let held = i64::try_from(SILENT + TRICKLING).expect("small");
-    wait_for_at_least(&proxy, baseline + held).await;
-    let probe = metadata_probe(addr).await;
+    wait_for_at_least(&proxy, baseline + held, Duration::from_secs(2)).await;
+    let probe = metadata_latency(&proxy).await;
     eprintln!("{held} slowloris connections held: a fresh Metadata answered in {probe:?}");
     assert!(
         probe < Duration::from_secs(1),

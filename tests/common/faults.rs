@@ -9,9 +9,16 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout};
 
+use kafka_protocol::messages::MetadataRequest;
+
 use super::clients::{args, python};
 use super::proxy::Proxy;
 use super::tools::{client_program, python_binary};
+use super::wire::{KafkaConnection, encode_request};
+
+/// A length prefix of 100 and the first 6 of its 10 header bytes (ApiVersions v3, half of the
+/// correlation id): a request frame that never completes.
+pub const PARTIAL_FRAME: [u8; 10] = [0, 0, 0, 100, 0, 18, 0, 3, 0, 0];
 
 /// This process's resident set size in KB (`VmRSS` in `/proc/self/status`).
 pub fn rss_kb() -> u64 {
@@ -73,6 +80,33 @@ pub async fn wait_for_active_connections(proxy: &Proxy, target: i64, within: Dur
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Waits until the proxy holds at least `target` client connections.
+pub async fn wait_for_at_least(proxy: &Proxy, target: i64, within: Duration) {
+    let started = Instant::now();
+    loop {
+        let active = active_connections(proxy).await;
+        if active >= target {
+            return;
+        }
+        if started.elapsed() >= within {
+            let text = metrics_text(proxy).await;
+            panic!("the proxy holds {active} connections, not {target}, after {within:?}\n{text}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How long a fresh connection to `proxy` waits for a Metadata answer.
+pub async fn metadata_latency(proxy: &Proxy) -> Duration {
+    let started = Instant::now();
+    let mut probe = KafkaConnection::connect(proxy.bootstrap_addr()).await;
+    probe
+        .write_raw(&encode_request(&MetadataRequest::default(), 1, 1))
+        .await;
+    assert!(probe.read_frame().await.is_some(), "Metadata not answered");
+    started.elapsed()
 }
 
 /// What the healthy producer did, after its records were read back from the topic.
