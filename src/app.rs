@@ -201,9 +201,7 @@ impl App {
 }
 
 async fn bind(what: &'static str, addr: SocketAddr) -> Result<TcpListener, AppError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| AppError::Bind { what, addr, source })
+    crate::server::listen::bind(addr).map_err(|source| AppError::Bind { what, addr, source })
 }
 
 fn local_addr(

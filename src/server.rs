@@ -25,6 +25,7 @@ use crate::session::{self, SessionError};
 use crate::shutdown::Shutdown;
 use crate::topology::{Brokers, TopicIds};
 
+pub(crate) mod listen;
 mod warm_up;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
@@ -217,8 +218,7 @@ impl Proxy {
             u16::try_from(i64::from(self.broker_port_base) + i64::from(node_id))
                 .map_err(|_| fail("broker_port_base + node_id is not a valid port".to_owned()))?
         };
-        let listener = TcpListener::bind((self.bind_ip, port))
-            .await
+        let listener = listen::bind(SocketAddr::new(self.bind_ip, port))
             .map_err(|e| fail(format!("bind {}:{port}: {e}", self.bind_ip)))?;
         let addr = listener.local_addr().map_err(|e| fail(e.to_string()))?;
         tracing::info!(node_id, %addr, "broker listener opened");

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::clients::{args, python};
+use common::faults::rss_kb;
 use common::proxy::{Proxy, start_proxy_with, tansu_behind_proxy};
 use common::wire::KafkaConnection;
 use common::{Tansu, create_topic, random_topic_name};
@@ -16,16 +17,6 @@ use kafka_protocol::messages::ApiVersionsRequest;
 const IDLE_CONNECTIONS: usize = 1_000;
 /// Generous: the proxy's per-connection state is a few buffers, well under 200 KB each.
 const RSS_GROWTH_LIMIT_KB: u64 = 200 * 1024;
-
-/// This process's resident set size in KB (`VmRSS` in `/proc/self/status`).
-fn rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no VmRSS in /proc/self/status:\n{status}"))
-}
 
 /// A connection that has completed one ApiVersions exchange with the proxy.
 async fn answered_connection(addr: SocketAddr) -> KafkaConnection {

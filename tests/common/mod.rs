@@ -6,6 +6,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod clients;
+pub mod faults;
 pub mod learned;
 pub mod mock;
 pub mod net;
