@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use common::clients::{args, python};
+use common::faults::{active_connections, healthy_roundtrip, rss_kb, wait_for_active_connections};
 use common::proxy::{Proxy, tansu_behind_proxy};
 use common::wire::{KafkaConnection, correlation_id_of, encode_request};
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
@@ -40,30 +40,6 @@ const FETCH_VERSION: i16 = 4;
 /// Eight stalled connections, each holding at most one request and one answer frame in the
 /// proxy plus a small queue entry per in-flight request: a few MB. The limit is generous.
 const RSS_GROWTH_LIMIT_KB: u64 = 96 * 1024;
-
-fn rss_kb() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or_else(|| panic!("no VmRSS in /proc/self/status:\n{status}"))
-}
-
-/// Sum of `schemagate_connections_active` over its listeners, from the admin endpoint.
-async fn active_connections(proxy: &Proxy) -> i64 {
-    let admin = proxy.app.admin_addr().expect("admin listener");
-    let text = reqwest::get(format!("http://{admin}/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics body");
-    text.lines()
-        .filter(|line| line.starts_with("schemagate_connections_active"))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum::<f64>() as i64
-}
 
 /// Writes `FILL_RECORDS` records of 1 KiB to partition 0 of `topic` through the proxy.
 async fn fill(proxy: &Proxy, topic: &str) {
@@ -194,20 +170,6 @@ fn check_fetch(response: &FetchResponse) -> usize {
     partition.records.as_ref().map_or(0, Bytes::len)
 }
 
-async fn healthy_roundtrip(proxy: &Proxy, topic: &str, count: u32) {
-    let arguments = args([
-        &proxy.bootstrap(),
-        topic,
-        "--count",
-        &count.to_string(),
-        "--idempotence",
-    ]);
-    let output = python("roundtrip.py", &arguments, &[], Duration::from_secs(120)).await;
-    let result = output.json();
-    assert_eq!(result["consumed"], count, "{}", output.describe());
-    assert_eq!(result["duplicates"], 0, "{result}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_never_read_are_held_back_with_bounded_memory() {
     let (tansu, proxy, topic) = tansu_behind_proxy("backpressure", 1).await;
@@ -257,14 +219,7 @@ async fn clients_that_never_read_are_held_back_with_bounded_memory() {
     for writer in writers {
         writer.abort();
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while active_connections(&proxy).await > baseline_connections {
-        assert!(
-            Instant::now() < deadline,
-            "connections dropped by their clients are still counted as active"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_active_connections(&proxy, baseline_connections, Duration::from_secs(10)).await;
     proxy.app.shutdown().await.expect("clean shutdown");
     drop(tansu);
 }

@@ -7,9 +7,8 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::clients::{args, python};
-use common::faults::rss_kb;
-use common::proxy::{Proxy, start_proxy_with, tansu_behind_proxy};
+use common::faults::{healthy_roundtrip, rss_kb};
+use common::proxy::{start_proxy_with, tansu_behind_proxy};
 use common::wire::KafkaConnection;
 use common::{Tansu, create_topic, random_topic_name};
 use kafka_protocol::messages::ApiVersionsRequest;
@@ -24,21 +23,6 @@ async fn answered_connection(addr: SocketAddr) -> KafkaConnection {
     let response = connection.request(&ApiVersionsRequest::default(), 0).await;
     assert_eq!(response.error_code, 0, "ApiVersions answered with an error");
     connection
-}
-
-/// Produces and consumes back `count` records through `proxy` with confluent-kafka.
-async fn healthy_roundtrip(proxy: &Proxy, topic: &str, count: u32) {
-    let arguments = args([
-        &proxy.bootstrap(),
-        topic,
-        "--count",
-        &count.to_string(),
-        "--idempotence",
-    ]);
-    let output = python("roundtrip.py", &arguments, &[], Duration::from_secs(120)).await;
-    let result = output.json();
-    assert_eq!(result["consumed"], count, "{}", output.describe());
-    assert_eq!(result["duplicates"], 0, "{result}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -221,3 +221,18 @@ pub async fn stored_values(bootstrap: &str, topic: &str) -> Vec<String> {
         .map(|record| record[2].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// Produces and consumes back `count` records through `proxy` with confluent-kafka.
+pub async fn healthy_roundtrip(proxy: &Proxy, topic: &str, count: u32) {
+    let arguments = args([
+        &proxy.bootstrap(),
+        topic,
+        "--count",
+        &count.to_string(),
+        "--idempotence",
+    ]);
+    let output = python("roundtrip.py", &arguments, &[], Duration::from_secs(120)).await;
+    let result = output.json();
+    assert_eq!(result["consumed"], count, "{}", output.describe());
+    assert_eq!(result["duplicates"], 0, "{result}");
+}
