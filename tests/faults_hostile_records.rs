@@ -12,8 +12,8 @@ mod common;
 mod hostile;
 
 use hostile::{
-    Answer, CAP, Case, GZIP, HOSTILE_IDS, KeyValue, Scene, Target, ZSTD, batch, finish, gzip,
-    legacy_message_set, length_prefixed, record, record_body, records, run_cases, scene, seal,
+    Answer, CAP, Case, GZIP, HOSTILE_IDS, KeyValue, LZ4, Scene, Target, ZSTD, batch, finish, gzip,
+    legacy_message_set, length_prefixed, lz4, record, record_body, records, run_cases, scene, seal,
     start_healthy, user, user_key, user_named, zstd,
 };
 
@@ -163,6 +163,38 @@ fn bombs(scene: &Scene) -> Vec<Case<'_>> {
     ]
 }
 
+/// A compressed section made of two streams (gzip members, LZ4 or zstd frames): a valid
+/// record, then a record whose value is truncated. The proxy must inspect both, as the
+/// consumers that read concatenated streams do (regression: it used to stop after the first
+/// gzip member or LZ4 frame, and tansu stored the batch).
+fn concatenated_streams(scene: &Scene) -> Vec<Case<'_>> {
+    let topic = Target::Name(&scene.topic);
+    let first = records(&[valid(scene, 6)]);
+    let mut truncated = user(scene.ids.value, HOSTILE_IDS + 7);
+    truncated.pop();
+    let key = user_key(scene.ids.key, HOSTILE_IDS + 7);
+    let second = record(1, Some(&key), Some(&truncated));
+    let reason = "record 1 value: field /email: expected 23 bytes of string, found 22 before \
+                  end of input";
+    let mut cases = Vec::new();
+    for (label, codec, compress) in [
+        ("gzip, two members", GZIP, gzip as fn(&[u8]) -> Vec<u8>),
+        ("lz4, two frames", LZ4, lz4),
+        ("zstd, two frames", ZSTD, zstd),
+    ] {
+        let mut section = compress(&first);
+        section.extend(compress(&second));
+        // recordsCount 1: only the first stream's record is declared.
+        let extra = second.len();
+        let hidden = format!("batch at byte 0: {extra} trailing bytes after the last record");
+        cases.push((label, 9, topic, batch(&section, 1, codec), refused(&hidden)));
+        // recordsCount 2: both declared, the second is checked and named.
+        let named = Answer::new(INVALID_RECORD, Some(reason), &[(1, reason)]);
+        cases.push((label, 9, topic, batch(&section, 2, codec), named));
+    }
+    cases
+}
+
 /// Legacy message sets (magic 0 and 1) in Produce v3 (no error_message field) and v9.
 fn legacy_magic(scene: &Scene) -> Vec<Case<'_>> {
     let topic = Target::Name(&scene.topic);
@@ -192,6 +224,7 @@ async fn lying_headers_varints_bombs_and_legacy_magic_are_refused_and_a_healthy_
     let mut cases = lying_headers(&scene);
     cases.extend(varint_overflows(&scene));
     cases.extend(bombs(&scene));
+    cases.extend(concatenated_streams(&scene));
     cases.extend(legacy_magic(&scene));
     run_cases(&scene, cases).await;
     finish(scene, healthy).await;

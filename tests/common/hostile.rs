@@ -341,6 +341,7 @@ pub fn records(parts: &[KeyValue]) -> Vec<u8> {
 
 /// Attribute codec bits.
 pub const GZIP: i16 = 1;
+pub const LZ4: i16 = 3;
 pub const ZSTD: i16 = 4;
 
 /// A v2 batch around `section` claiming `count` records, with a correct CRC.
@@ -388,6 +389,13 @@ pub fn gzip(section: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(section).expect("gzip");
     encoder.finish().expect("gzip")
+}
+
+pub fn lz4(section: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = lz4_flex::frame::FrameEncoder::new(Vec::new());
+    encoder.write_all(section).expect("lz4");
+    encoder.finish().expect("lz4")
 }
 
 pub fn zstd(section: &[u8]) -> Vec<u8> {
