@@ -4,17 +4,18 @@
 //! sends valid records to the same partition for the whole test. Each request must get the
 //! exact refusal below on a connection that stays usable; the healthy producer must deliver
 //! every record without an error; and the topic must end up holding exactly its records
-//! (nothing hostile reached the broker). Schema-level inputs are in
-//! `faults_hostile_schemas.rs`.
+//! (nothing hostile reached the broker). Requests the proxy cannot decode at all close their
+//! own connection and nothing else. Schema-level inputs are in `faults_hostile_schemas.rs`.
 
 mod common;
 #[path = "common/hostile.rs"]
 mod hostile;
 
+use common::wire::encode_request;
 use hostile::{
-    Answer, CAP, Case, GZIP, HOSTILE_IDS, KeyValue, LZ4, Scene, Target, ZSTD, batch, finish, gzip,
-    legacy_message_set, length_prefixed, lz4, record, record_body, records, run_cases, scene, seal,
-    start_healthy, user, user_key, user_named, zstd,
+    Answer, CAP, Case, GZIP, HOSTILE_IDS, KeyValue, LZ4, Scene, Target, ZSTD, batch, closed_alone,
+    finish, gzip, legacy_message_set, length_prefixed, lz4, produce_request, record, record_body,
+    records, run_cases, scene, seal, start_healthy, user, user_key, user_named, zstd,
 };
 
 const INVALID_RECORD: i16 = 87;
@@ -216,6 +217,31 @@ fn legacy_magic(scene: &Scene) -> Vec<Case<'_>> {
     cases
 }
 
+/// `frame` with its 4-byte length prefix rewritten to match its new size.
+fn relength(mut frame: Vec<u8>) -> Vec<u8> {
+    let body = frame.len() - 4;
+    set_i32(&mut frame, 0, body);
+    frame
+}
+
+/// Produce requests the proxy cannot decode: a topic array claiming 2^31 - 1 entries, and a
+/// request cut short inside its records. Each closes only its own connection.
+async fn undecodable_requests_close_their_connection(scene: &Scene) {
+    let records = batch(&records(&[valid(scene, 8)]), 1, 0);
+    let request = produce_request(Target::Name(&scene.topic), records);
+    let frame = encode_request(&request, 9, 1).to_vec();
+    // v9 body after the 4-byte prefix and the 27-byte header (client id "schemagate-tests"):
+    // transactional_id (1, null), acks (2), timeout (4), then the topic count as a varint.
+    let count_at = 4 + 27 + 1 + 2 + 4;
+    assert_eq!(frame[count_at], 2, "one topic, as a compact array count");
+    let mut absurd = frame[..count_at].to_vec();
+    absurd.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x07]);
+    absurd.extend_from_slice(&frame[count_at + 1..]);
+    closed_alone(scene, "topic array of 2^31 - 1", &relength(absurd)).await;
+    let cut = frame[..frame.len() - 20].to_vec();
+    closed_alone(scene, "request cut inside its records", &relength(cut)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lying_headers_varints_bombs_and_legacy_magic_are_refused_and_a_healthy_producer_carries_on()
  {
@@ -227,5 +253,6 @@ async fn lying_headers_varints_bombs_and_legacy_magic_are_refused_and_a_healthy_
     cases.extend(concatenated_streams(&scene));
     cases.extend(legacy_magic(&scene));
     run_cases(&scene, cases).await;
+    undecodable_requests_close_their_connection(&scene).await;
     finish(scene, healthy).await;
 }

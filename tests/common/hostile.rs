@@ -523,6 +523,20 @@ pub async fn topic_id_on(connection: &mut KafkaConnection, topic: &str) -> Uuid 
     found.topic_id
 }
 
+/// Writes `frame` (length prefix included) on a fresh connection and asserts that the proxy
+/// closes it without an answer; then a fresh connection must still be served.
+pub async fn closed_alone(scene: &Scene, label: &str, frame: &[u8]) {
+    let mut connection = KafkaConnection::connect(scene.proxy.bootstrap_addr()).await;
+    connection.write_raw(frame).await;
+    let closed = tokio::time::timeout(Duration::from_secs(10), connection.read_frame()).await;
+    assert!(
+        matches!(closed, Ok(None)),
+        "{label}: expected the connection closed without an answer, got {closed:?}"
+    );
+    let mut fresh = KafkaConnection::connect(scene.proxy.bootstrap_addr()).await;
+    topic_id_on(&mut fresh, &scene.topic).await;
+}
+
 /// A hostile request: label, Produce version, target, partition 0's records, expected answer.
 pub type Case<'a> = (&'static str, i16, Target<'a>, Vec<u8>, Answer);
 
