@@ -5,6 +5,7 @@
 //! sends valid records to the same partition for the whole test. Each request must get the
 //! exact refusal below on a connection that stays usable; the healthy producer must deliver
 //! every record without an error; and the topic must end up holding exactly its records.
+//! A refused `acks=0` request is dropped without an answer on a connection that carries on.
 //! Framing-level inputs are in `faults_hostile_records.rs`.
 
 mod common;
@@ -173,5 +174,14 @@ async fn wrong_schema_ids_mixed_batches_and_unknown_topic_ids_are_refused_and_a_
     cases.extend(wrong_ids(&scene));
     cases.extend(topic_ids(&scene, known));
     run_cases(&scene, cases).await;
+    // acks=0 (policy `acks0: drop`): the refused request gets no answer and the connection
+    // carries on; the final consume shows it was not written either.
+    let other = with_value(&scene, 40, payment(scene.ids.other, 7));
+    hostile::dropped_alone(
+        &scene,
+        9,
+        batch(&records(&[valid(&scene, 41), other]), 2, 0),
+    )
+    .await;
     finish(scene, healthy).await;
 }

@@ -523,6 +523,16 @@ pub async fn topic_id_on(connection: &mut KafkaConnection, topic: &str) -> Uuid 
     found.topic_id
 }
 
+/// Sends `records` for partition 0 of the topic with `acks=0` at `version`, then a Metadata
+/// request on the same connection: the first answer must be the Metadata one (a refused
+/// `acks=0` request is dropped, with no response of its own, and the connection stays open).
+pub async fn dropped_alone(scene: &Scene, version: i16, records: Vec<u8>) {
+    let mut connection = KafkaConnection::connect(scene.proxy.bootstrap_addr()).await;
+    let request = produce_request(Target::Name(&scene.topic), records).with_acks(0);
+    connection.send(&request, version).await;
+    topic_id_on(&mut connection, &scene.topic).await;
+}
+
 /// Writes `frame` (length prefix included) on a fresh connection and asserts that the proxy
 /// closes it without an answer; then a fresh connection must still be served.
 pub async fn closed_alone(scene: &Scene, label: &str, frame: &[u8]) {
