@@ -72,8 +72,10 @@ pub fn decompress_into(
             out.extend_from_slice(input);
             Ok(())
         }
-        Codec::Gzip => read_capped(flate2::read::GzDecoder::new(input), cap, out),
-        Codec::Lz4 => read_capped(lz4_flex::frame::FrameDecoder::new(input), cap, out),
+        // Every member, not just the first (GzDecoder would silently ignore the rest): Java's
+        // GZIPInputStream reads them all, so bytes after the first member are records too.
+        Codec::Gzip => read_capped(flate2::read::MultiGzDecoder::new(input), cap, out),
+        Codec::Lz4 => lz4(input, cap, out),
         Codec::Zstd => {
             let mut decoder = zstd::stream::read::Decoder::with_buffer(input).map_err(corrupt)?;
             decoder
@@ -89,13 +91,32 @@ fn corrupt(e: impl std::fmt::Display) -> DecompressError {
     DecompressError::Corrupt(e.to_string())
 }
 
+/// Appends what `reader` yields to `out`, refusing once `out` would exceed `cap` bytes.
 fn read_capped(reader: impl Read, cap: usize, out: &mut Vec<u8>) -> Result<(), DecompressError> {
-    let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
+    let room = cap.saturating_sub(out.len()).saturating_add(1);
+    let limit = u64::try_from(room).unwrap_or(u64::MAX);
     reader.take(limit).read_to_end(out).map_err(corrupt)?;
     if out.len() > cap {
         return Err(DecompressError::TooLarge);
     }
     Ok(())
+}
+
+/// LZ4 frames up to the end of `input`. `FrameDecoder` reports end of input at the end of
+/// each frame, but librdkafka decodes concatenated frames, so the bytes after the first frame
+/// are records too and must be inspected; bytes that are not a frame are corrupt.
+fn lz4(input: &[u8], cap: usize, out: &mut Vec<u8>) -> Result<(), DecompressError> {
+    let mut decoder = lz4_flex::frame::FrameDecoder::new(input);
+    loop {
+        let left = decoder.get_ref().len();
+        if left == 0 {
+            return Ok(());
+        }
+        read_capped(&mut decoder, cap, out)?;
+        if decoder.get_ref().len() == left {
+            return Err(corrupt(format!("{left} bytes after the last LZ4 frame")));
+        }
+    }
 }
 
 /// Snappy as Kafka clients write it: xerial-framed by Java clients, raw by some others

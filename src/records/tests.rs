@@ -242,6 +242,57 @@ fn unknown_codec_and_corrupt_data_are_refused() {
     }
 }
 
+/// One compressed stream of `data` per codec, as a producer would write it.
+fn compress(codec: Codec, data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    match codec {
+        Codec::Gzip => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        Codec::Lz4 => {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        Codec::Zstd => zstd::encode_all(data, 3).unwrap(),
+        Codec::Snappy => snap::raw::Encoder::new().compress_vec(data).unwrap(),
+        Codec::None => data.to_vec(),
+    }
+}
+
+/// Regression (end-to-end hostile test `faults_hostile_records`): a gzip section made of two
+/// members was inflated only up to the end of the first, so a record hidden in the second
+/// reached the broker unchecked. Every stream codec must read concatenated streams to the
+/// end, as Java's GZIPInputStream and librdkafka's LZ4 reader do, and refuse bytes after the
+/// last stream that are not another stream.
+#[test]
+fn concatenated_streams_are_read_to_the_end_and_trailing_garbage_is_refused() {
+    for codec in [Codec::Gzip, Codec::Lz4, Codec::Zstd] {
+        let mut input = compress(codec, b"first stream, ");
+        input.extend(compress(codec, b"second stream"));
+        let mut out = Vec::new();
+        decompress_into(codec, &input, 1 << 20, &mut out).unwrap();
+        assert_eq!(out, b"first stream, second stream", "{codec}");
+
+        let mut garbage = compress(codec, b"one stream");
+        garbage.extend_from_slice(b"not a stream at all");
+        let result = decompress_into(codec, &garbage, 1 << 20, &mut out);
+        assert!(
+            matches!(result, Err(decompress::DecompressError::Corrupt(_))),
+            "{codec}: trailing garbage gave {result:?} ({out:?})"
+        );
+    }
+    let mut snappy = compress(Codec::Snappy, b"one block");
+    snappy.extend_from_slice(b"trailing");
+    let result = decompress_into(Codec::Snappy, &snappy, 1 << 20, &mut Vec::new());
+    assert!(
+        matches!(result, Err(decompress::DecompressError::Corrupt(_))),
+        "raw snappy with trailing bytes gave {result:?}"
+    );
+}
+
 proptest::proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {

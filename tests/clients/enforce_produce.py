@@ -10,6 +10,8 @@ MODE
   codec      for --compression C: nine valid records and one bad one in a single batch.
   steady     --count N valid records with an idempotent producer (records keep being
              retried while the registry is down); prints delivered/failed counts.
+             --values-file / --keys-file: JSON arrays of hex values / keys to send instead
+             (keys default to the record's index as text).
 
 The last stdout line is one JSON object (see sgclient.emit).
 """
@@ -167,11 +169,15 @@ def run_steady(args, registry):
         values = [serialize(u) for u in users(args.count)]
     if args.bad_index is not None:
         values[args.bad_index] = values[args.bad_index][:-1]
+    keys = [str(i).encode() for i in range(len(values))]
+    if args.keys_file:
+        with open(args.keys_file) as f:
+            keys = [bytes.fromhex(k) for k in json.load(f)]
     p = producer(args.bootstrap, **{"enable.idempotence": True, "message.timeout.ms": 120000,
                                     "retry.backoff.ms": 200, "retry.backoff.max.ms": 1000})
     reports = Reports()
     for i, value in enumerate(values):
-        p.produce(args.topic, key=str(i).encode(), value=value, partition=0, on_delivery=reports.callback(str(i)))
+        p.produce(args.topic, key=keys[i], value=value, partition=0, on_delivery=reports.callback(str(i)))
         p.poll(0)
         time.sleep(args.interval)
     if p.flush(150) != 0:
@@ -213,6 +219,7 @@ def main():
     parser.add_argument("--basic-auth", default=None)
     parser.add_argument("--idle", type=float, default=6.0)
     parser.add_argument("--values-file", default=None)
+    parser.add_argument("--keys-file", default=None)
     parser.add_argument("--bad-index", type=int, default=None)
     args = parser.parse_args()
     conf = {"url": args.registry}
