@@ -67,6 +67,32 @@ async fn valid_records_are_forwarded_untouched_at_every_version_and_codec() {
 }
 
 #[tokio::test]
+async fn record_indices_count_across_the_batches_of_a_partition() {
+    let e = enforcer("rules: [{match: {topic: orders}, value: {level: wire-format}}]");
+    let t = topics();
+    // Two batches for one partition (a Java broker refuses that at v3+; the proxy checks both
+    // anyway): the second batch's record 0 is the partition's record 2.
+    let mut records = batch_of(&[good(), good()], Compression::None).to_vec();
+    records.extend_from_slice(&batch_of(&[Some(b"{}".to_vec())], Compression::None));
+    let frame = produce_frame(
+        9,
+        -1,
+        7,
+        &[("orders", t.orders, vec![(0, bytes::Bytes::from(records))])],
+    );
+    let ProduceAction::Respond(resp) = run(&e, 9, frame, &t.ids).await else {
+        panic!("the bad second batch was not refused");
+    };
+    let (_, body) = decode_response(&resp, 9);
+    let (_, _, code, _, _, errors) = &rows(&body)[0];
+    assert_eq!(*code, 87);
+    assert_eq!(
+        errors,
+        &vec![(2, "record 2 value: magic byte 0x7b is not 0x00".to_owned())]
+    );
+}
+
+#[tokio::test]
 async fn missing_magic_byte_is_refused_with_the_record_index_and_reason() {
     let e = enforcer("rules: [{match: {topic: orders}, value: {level: wire-format}}]");
     let values = vec![

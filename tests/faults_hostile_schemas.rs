@@ -67,8 +67,8 @@ fn mixed(scene: &Scene) -> Vec<Case<'_>> {
             9,
             topic,
             two_batches,
-            // The index counts within the batch holding the record (the second one here).
-            one_bad(0, &format!("record 0 {reason}")),
+            // The index counts across the partition's batches: the bad record is the second.
+            one_bad(1, &format!("record 1 {reason}")),
         ),
     ]
 }

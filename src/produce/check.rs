@@ -86,6 +86,10 @@ pub struct Checker<'a> {
 /// What one partition's records added up to so far.
 #[derive(Default)]
 struct Tally {
+    /// Records in the partition's earlier batches: indices count across the partition, so
+    /// a record in a second batch is not confused with the first batch's record 0 (clients
+    /// send one batch per partition, where this equals KIP-467's `batch_index`).
+    base: i32,
     errors: Vec<(i32, String)>,
     counts: Vec<(Side, &'static str, u64)>,
     checked: [u64; 2],
@@ -195,8 +199,11 @@ impl<'a> Checker<'a> {
             return Err(RecordsError::ControlBatch { at: batch.position });
         }
         let section = batch.records_section(scratch, self.max_decompressed)?;
+        let mut read = 0i32;
         for record in batch.records(section)? {
             let record = record?;
+            read = read.saturating_add(1);
+            let index = tally.base.saturating_add(record.index);
             let sides = [
                 (Side::Key, &rule.key, record.key),
                 (Side::Value, &rule.value, record.value),
@@ -215,12 +222,13 @@ impl<'a> Checker<'a> {
                         tally.unavailable.get_or_insert(m);
                     }
                     Err(Fault::Invalid { reason, detail }) => {
-                        tally.invalid(record.index, side, reason, &detail);
+                        tally.invalid(index, side, reason, &detail);
                         break; // one error per record: the value is not checked after a bad key
                     }
                 }
             }
         }
+        tally.base = tally.base.saturating_add(read);
         Ok(())
     }
 
