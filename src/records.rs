@@ -41,6 +41,11 @@ pub enum RecordsError {
     },
     #[error("batch at byte {at}: magic {magic} is not supported (only record batch v2)")]
     LegacyMagic { at: usize, magic: i8 },
+    #[error(
+        "{left} bytes at byte {at}, after the previous batch, are not a record batch v2: \
+         the previous batch's batchLength does not cover its records"
+    )]
+    NotABatch { at: usize, left: usize },
     #[error("batch at byte {at}: unknown compression codec {codec}")]
     UnknownCodec { at: usize, codec: i16 },
     #[error("batch at byte {at}: {codec} decompression failed: {reason}")]
@@ -127,14 +132,30 @@ impl<'a> BatchIter<'a> {
         if let Some(&magic) = rest.get(MAGIC_OFFSET)
             && magic != 2
         {
-            return Err(RecordsError::LegacyMagic {
-                at,
-                magic: magic as i8,
+            return Err(match at {
+                0 => RecordsError::LegacyMagic {
+                    at,
+                    magic: magic as i8,
+                },
+                // A legacy message set is a whole partition's records, never what follows a
+                // v2 batch: bytes there are what a too-short batchLength left over.
+                _ => RecordsError::NotABatch {
+                    at,
+                    left: rest.len(),
+                },
             });
         }
-        let header = parse_header(rest).ok_or(RecordsError::TruncatedHeader {
-            at,
-            available: rest.len(),
+        let header = parse_header(rest).ok_or(if at > 0 && rest.len() <= MAGIC_OFFSET {
+            // Too short to even carry a magic byte: leftovers, not a cut-off batch.
+            RecordsError::NotABatch {
+                at,
+                left: rest.len(),
+            }
+        } else {
+            RecordsError::TruncatedHeader {
+                at,
+                available: rest.len(),
+            }
         })?;
         let total = usize::try_from(header.batch_length)
             .ok()

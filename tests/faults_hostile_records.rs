@@ -86,10 +86,10 @@ fn lying_headers(scene: &Scene) -> Vec<Case<'_>> {
             9,
             topic,
             too_short,
-            // The leftover record is read as the next batch; byte 16 of it (the "magic" of
-            // any message format) is 0 here.
+            // The leftover record is where a next batch would start, and is named as leftovers.
             refused(&format!(
-                "batch at byte {first_end}: magic 0 is not supported (only record batch v2)"
+                "{second_len} bytes at byte {first_end}, after the previous batch, are not a \
+                 record batch v2: the previous batch's batchLength does not cover its records"
             )),
         ),
     ]

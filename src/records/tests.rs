@@ -156,6 +156,31 @@ fn legacy_magic_is_refused() {
 }
 
 #[test]
+fn bytes_left_by_a_short_batch_length_are_named_as_such() {
+    let mut buf = batch(
+        &[record(0, None, Some(b"a")), record(1, None, Some(b"b"))],
+        Compression::None,
+    );
+    // batchLength and recordsCount cover record 0 only: record 1 is left behind the batch,
+    // where the next batch would start.
+    let one = batch(&[record(0, None, Some(b"a"))], Compression::None);
+    let second = i32::try_from(buf.len() - one.len()).expect("small");
+    let length = i32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]);
+    buf[8..12].copy_from_slice(&(length - second).to_be_bytes());
+    buf[57..61].copy_from_slice(&1i32.to_be_bytes());
+    let err = values(&buf, 1 << 20).expect_err("a short batchLength is refused");
+    let at = one.len();
+    assert!(
+        matches!(err, RecordsError::NotABatch { at: a, .. } if a == at),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("previous batch's batchLength"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_record_count_that_lies_is_refused() {
     let recs = [record(0, None, Some(b"a")), record(1, None, Some(b"b"))];
     let mut more = batch(&recs, Compression::None);
