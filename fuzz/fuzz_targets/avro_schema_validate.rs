@@ -337,6 +337,15 @@ impl Encoder<'_, '_> {
     }
 }
 
+/// With `FUZZ_STATS` set, one line per input on stderr (for `-runs=0` over a corpus: how many
+/// schemas each side accepts, how many payloads are valid).
+fn stat(line: impl FnOnce() -> String) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("FUZZ_STATS").is_some()) {
+        eprintln!("STAT {}", line());
+    }
+}
+
 struct EofTracking<'a> {
     rest: &'a [u8],
     hit_end: bool,
@@ -364,9 +373,9 @@ fuzz_target!(|data: &[u8]| {
     let tree = generator.top();
     let mut text = String::new();
     json(&tree, &mut text);
-    let (Ok(schema), Ok(validator)) =
-        (Schema::parse_str(&text), AvroValidator::compile(&text, &[]))
-    else {
+    let (parsed, compiled) = (Schema::parse_str(&text), AvroValidator::compile(&text, &[]));
+    stat(|| format!("schema apache {} ours {}", parsed.is_ok(), compiled.is_ok()));
+    let (Ok(schema), Ok(validator)) = (parsed, compiled) else {
         return;
     };
     let encoded;
@@ -402,6 +411,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let theirs = apache_avro::from_avro_datum(&schema, &mut reader, None);
     let strict_ok = theirs.is_ok() && !reader.hit_end && reader.rest.is_empty();
+    stat(|| format!("payload encoded {} valid {strict_ok}", head & 0x80 != 0));
     assert_eq!(
         ours.is_ok(),
         strict_ok,
