@@ -40,7 +40,17 @@ const LEVELS: [CompatibilityLevel; 7] = [
     CompatibilityLevel::FullTransitive,
 ];
 
+/// With `FUZZ_STATS` set, one line per request on stderr (for `-runs=0` over a corpus: which
+/// operations succeed, which error codes come back).
+fn stat(line: impl FnOnce() -> String) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("FUZZ_STATS").is_some()) {
+        eprintln!("STAT {}", line());
+    }
+}
+
 fn client_error(e: &ApiError, what: &str) {
+    stat(|| format!("{what} error {}", e.code));
     assert!(
         e.status().is_client_error() && e.code >= 400,
         "{what}: not a 4xx Confluent error: {e:?} (status {})",
@@ -115,12 +125,16 @@ fn register(state: &mut State, subject: &str, body: &Bytes, default: Compatibili
     }
     match plan_register(state, subject, &req, default) {
         Err(e) => client_error(&e, "register"),
-        Ok(Plan::Done(at)) => found_by_lookup(state, subject, &req, &at),
+        Ok(Plan::Done(at)) => {
+            stat(|| "register existing".to_owned());
+            found_by_lookup(state, subject, &req, &at);
+        }
         Ok(Plan::Write {
             records,
             result,
             won,
         }) => {
+            stat(|| "register new".to_owned());
             apply(state, &records);
             assert!(won(state), "a write with no competitor lost: {records:?}");
             check_stored(state, result.id);
@@ -136,6 +150,7 @@ fn lookup(state: &State, subject: &str, body: &Bytes, deleted: bool) {
     };
     match service::lookup_in(state, subject, &req, deleted) {
         Ok((found, content)) => {
+            stat(|| "lookup found".to_owned());
             assert_eq!(state.version_id(subject, found.version), Some(found.id));
             assert_eq!(state.schema(found.id), Some(&content));
         }
@@ -155,7 +170,10 @@ fn check(state: &State, subject: &str, body: &Bytes, flags: u8, default: Compati
     };
     let verbose = flags & 4 != 0;
     match service::check_in(state, default, subject, version, &req, verbose) {
-        Ok(answer) => assert_eq!(answer.is_compatible, answer.messages.is_empty()),
+        Ok(answer) => {
+            stat(|| format!("compatibility answer {}", answer.is_compatible));
+            assert_eq!(answer.is_compatible, answer.messages.is_empty());
+        }
         Err(e) => client_error(&e, "compatibility"),
     }
 }
@@ -182,6 +200,7 @@ fn settings(state: &mut State, subject: Option<&str>, body: &Bytes, mode: bool) 
             Err(e) => return client_error(&e, "config body"),
         }
     };
+    stat(|| format!("settings applied mode={mode}"));
     apply(state, &[record]);
 }
 
