@@ -31,7 +31,10 @@ impl LocalRegistry for Fixed {
         })
     }
     fn subject_versions_of(&self, id: i32) -> Vec<(String, i32)> {
-        self.0.get(&id).map(|s| vec![((*s).to_owned(), 1)]).unwrap_or_default()
+        self.0
+            .get(&id)
+            .map(|s| vec![((*s).to_owned(), 1)])
+            .unwrap_or_default()
     }
     fn is_ready(&self) -> bool {
         true

@@ -48,7 +48,11 @@ fuzz_target!(|data: &[u8]| {
             continue;
         };
         if let Some(offset) = header.body_offset {
-            assert!(offset <= frame.len(), "body offset {offset} past {}", frame.len());
+            assert!(
+                offset <= frame.len(),
+                "body offset {offset} past {}",
+                frame.len()
+            );
         }
         if header.api_key == 0 {
             let _ = peek_produce_acks(frame, &header);

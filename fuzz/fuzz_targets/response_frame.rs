@@ -20,7 +20,11 @@ use schemagate::topology::TopicIds;
 
 fn pick(selector: u8, raw_version: u16) -> (ApiKey, i16) {
     let (api, min, max) = match selector % 5 {
-        0 => (ApiKey::Metadata, MetadataResponse::VERSIONS.min, MetadataResponse::VERSIONS.max),
+        0 => (
+            ApiKey::Metadata,
+            MetadataResponse::VERSIONS.min,
+            MetadataResponse::VERSIONS.max,
+        ),
         1 => (
             ApiKey::FindCoordinator,
             FindCoordinatorResponse::VERSIONS.min,

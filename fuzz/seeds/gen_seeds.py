@@ -4,6 +4,7 @@ Run from the repository root with any Python 3 that has kafka-python (for the v2
 batches), e.g. /root/.cache/schemagate/venv/bin/python fuzz/seeds/gen_seeds.py.
 Every layout below follows the Kafka message JSON specs; each seed is a few hundred bytes.
 """
+import json
 import os
 import struct
 
@@ -172,8 +173,65 @@ def schemas_seeds():
             break
 
 
+USER_SCHEMA = {"type": "record", "name": "User", "namespace": "com.example", "fields": [
+    {"name": "id", "type": "long"}, {"name": "name", "type": "string"},
+    {"name": "email", "type": ["null", "string"], "default": None}]}
+USER_V2 = dict(USER_SCHEMA, fields=USER_SCHEMA["fields"] + [
+    {"name": "age", "type": "int", "default": 0}])
+USER_BAD = dict(USER_SCHEMA, fields=USER_SCHEMA["fields"] + [{"name": "age", "type": "int"}])
+ORDER = {"type": "record", "name": "Order", "fields": [
+    {"name": "user", "type": "com.example.User"},
+    {"name": "status", "type": {"type": "enum", "name": "Status", "symbols": ["NEW", "PAID"]}},
+    {"name": "lines", "type": {"type": "array", "items": {"type": "map", "values": "double"}}},
+    {"name": "hash", "type": {"type": "fixed", "name": "Md5", "size": 16}},
+    {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}
+
+
+def registry_request(op, subject=0, flags=0, body=b""):
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+    return bytes([op | (subject << 3) | (flags << 5)]) + body
+
+
+def registry_seeds():
+    """Register / lookup / compatibility / config / mode bodies as clients send them."""
+    def schema(obj, **extra):
+        return dict({"schema": json.dumps(obj)}, **extra)
+
+    user = registry_request(0, body=schema(USER_SCHEMA))
+    cases = {
+        "register_lookup": [user, registry_request(2, body=schema(USER_SCHEMA))],
+        "evolve": [user, registry_request(3, flags=4, body=schema(USER_V2)),
+                   registry_request(0, body=schema(USER_V2))],
+        "incompatible": [user, registry_request(3, flags=5, body=schema(USER_BAD)),
+                         registry_request(0, body=schema(USER_BAD))],
+        "reference": [user, registry_request(0, 1, body=schema(ORDER, references=[
+            {"name": "com.example.User", "subject": "orders-value", "version": 1}]))],
+        "config_full": [registry_request(4, body={"compatibility": "FULL"}),
+                        registry_request(5, body={"compatibilityLevel": "none"}), user,
+                        registry_request(0, body=schema(USER_BAD))],
+        "import": [registry_request(6, body={"mode": "IMPORT"}),
+                   registry_request(0, body=schema(USER_SCHEMA, id=42, version=3)),
+                   registry_request(7, body={"mode": "READONLY"}),
+                   registry_request(0, body=schema(USER_V2))],
+        "json_protobuf": [registry_request(0, body={"schemaType": "JSON",
+                                                    "schema": '{"type":"object"}'}),
+                          registry_request(0, 1, body={"schemaType": "PROTOBUF",
+                                                       "schema": 'syntax = "proto3";'}),
+                          registry_request(1, body={"schemaType": "AVRO",
+                                                    "schema": '"string"'})],
+        "bad_bodies": [registry_request(0, body=b"{"), registry_request(0, body=b"[]"),
+                       registry_request(0, body={"schema": 5}),
+                       registry_request(4, body={"compatibility": "SIDEWAYS"}),
+                       registry_request(0, 2, body=schema("int"))],
+    }
+    for level, (name, requests) in enumerate(cases.items()):
+        write("registry_request", name, bytes([level % 7]) + b"\xff".join(requests))
+
+
 if __name__ == "__main__":
     produce_seeds()
     request_seeds()
     response_seeds()
     schemas_seeds()
+    registry_seeds()

@@ -27,6 +27,10 @@ use crate::registry::SchemaType;
 mod schemas;
 mod settings;
 
+// The body parsers of `PUT /config` and `PUT /mode`, for the fuzz target.
+#[doc(hidden)]
+pub use settings::{level_of, mode_of};
+
 /// The content type of every answer.
 pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 

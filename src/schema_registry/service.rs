@@ -238,14 +238,7 @@ impl EmbeddedRegistry {
         req: &SchemaRequest,
         deleted: bool,
     ) -> Result<(Registered, StoredSchema), ApiError> {
-        let state = self.state();
-        if state.visible_versions(subject, deleted).is_empty() {
-            return Err(ApiError::subject_not_found(subject));
-        }
-        let prepared = prepare(&state, req)?;
-        let found = live_version_with(&state, subject, &prepared.content, deleted)
-            .ok_or_else(ApiError::schema_not_found)?;
-        Ok((found, prepared.content))
+        lookup_in(&self.state(), subject, req, deleted)
     }
 
     /// `POST /compatibility/subjects/{s}/versions[/{v}]`; `version` `None` checks per level.
@@ -256,48 +249,87 @@ impl EmbeddedRegistry {
         req: &SchemaRequest,
         verbose: bool,
     ) -> Result<Compatibility, ApiError> {
-        use super::api::VersionId;
-        let state = self.state();
-        let level = effective_level(&state, subject, self.default_level());
-        let against = match version {
-            None => versions_to_check(&state, subject, level),
-            Some(VersionId::Latest) => versions_to_check(&state, subject, level)
-                .last()
-                .copied()
-                .into_iter()
-                .collect(),
-            Some(VersionId::Exact(v)) => {
-                let versions = state.visible_versions(subject, false);
-                if versions.is_empty() {
-                    return Err(ApiError::subject_not_found(subject));
-                }
-                let info = versions
-                    .iter()
-                    .find(|(n, _)| *n == v)
-                    .map(|(_, info)| *info)
-                    .ok_or_else(|| ApiError::version_not_found(&v.to_string()))?;
-                vec![info]
-            }
-        };
-        let prepared = match prepare(&state, req) {
-            Ok(p) => p,
-            Err(e) if verbose && e.code == 42201 => {
-                return Ok(Compatibility {
-                    is_compatible: false,
-                    messages: vec![e.message],
-                });
-            }
-            Err(e) => return Err(e),
-        };
-        let messages = check_against(&state, level, &prepared, &against);
-        Ok(Compatibility {
-            is_compatible: messages.is_empty(),
-            messages,
-        })
+        check_in(
+            &self.state(),
+            self.default_level(),
+            subject,
+            version,
+            req,
+            verbose,
+        )
     }
 }
 
-fn plan_register(
+/// [`EmbeddedRegistry::lookup`] against `state` (public so the fuzz target can drive it
+/// without a broker).
+pub fn lookup_in(
+    state: &State,
+    subject: &str,
+    req: &SchemaRequest,
+    deleted: bool,
+) -> Result<(Registered, StoredSchema), ApiError> {
+    if state.visible_versions(subject, deleted).is_empty() {
+        return Err(ApiError::subject_not_found(subject));
+    }
+    let prepared = prepare(state, req)?;
+    let found = live_version_with(state, subject, &prepared.content, deleted)
+        .ok_or_else(ApiError::schema_not_found)?;
+    Ok((found, prepared.content))
+}
+
+/// [`EmbeddedRegistry::check`] against `state`, `default` being the server's default level
+/// (public so the fuzz target can drive it without a broker).
+pub fn check_in(
+    state: &State,
+    default: CompatibilityLevel,
+    subject: &str,
+    version: Option<super::api::VersionId>,
+    req: &SchemaRequest,
+    verbose: bool,
+) -> Result<Compatibility, ApiError> {
+    use super::api::VersionId;
+    let level = effective_level(state, subject, default);
+    let against = match version {
+        None => versions_to_check(state, subject, level),
+        Some(VersionId::Latest) => versions_to_check(state, subject, level)
+            .last()
+            .copied()
+            .into_iter()
+            .collect(),
+        Some(VersionId::Exact(v)) => {
+            let versions = state.visible_versions(subject, false);
+            if versions.is_empty() {
+                return Err(ApiError::subject_not_found(subject));
+            }
+            let info = versions
+                .iter()
+                .find(|(n, _)| *n == v)
+                .map(|(_, info)| *info)
+                .ok_or_else(|| ApiError::version_not_found(&v.to_string()))?;
+            vec![info]
+        }
+    };
+    let prepared = match prepare(state, req) {
+        Ok(p) => p,
+        Err(e) if verbose && e.code == 42201 => {
+            return Ok(Compatibility {
+                is_compatible: false,
+                messages: vec![e.message],
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let messages = check_against(state, level, &prepared, &against);
+    Ok(Compatibility {
+        is_compatible: messages.is_empty(),
+        messages,
+    })
+}
+
+/// The write [`EmbeddedRegistry::register`] proposes against `state` (public, hidden, so the
+/// fuzz target can drive registration without a broker).
+#[doc(hidden)]
+pub fn plan_register(
     state: &State,
     subject: &str,
     req: &SchemaRequest,

@@ -39,7 +39,10 @@ struct ConfigBody {
     compatibility: Option<String>,
 }
 
-fn level_of(bytes: &Bytes) -> Result<crate::schema_registry::compat::CompatibilityLevel, ApiError> {
+/// The level in a `PUT /config` body (`compatibility` or `compatibilityLevel`).
+pub fn level_of(
+    bytes: &Bytes,
+) -> Result<crate::schema_registry::compat::CompatibilityLevel, ApiError> {
     let cfg: ConfigBody = body(bytes)?;
     parse_level(cfg.compatibility.as_deref().unwrap_or(""))
 }
@@ -87,7 +90,8 @@ struct ModeBody {
     mode: Option<String>,
 }
 
-fn mode_of(bytes: &Bytes) -> Result<Mode, ApiError> {
+/// The mode in a `PUT /mode` body.
+pub fn mode_of(bytes: &Bytes) -> Result<Mode, ApiError> {
     let m: ModeBody = body(bytes)?;
     parse_mode(m.mode.as_deref().unwrap_or(""))
 }
