@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::clients::{args, create_topic, python};
-use common::net::random_topic_name;
+use common::net::{random_topic_name, wait_for_registry};
 use common::proxy::{Proxy, start_proxy_with};
 use common::tansu::Tansu;
 use serde_json::Value;
@@ -23,22 +23,8 @@ async fn proxy_with_registry(tansu: &Tansu, policy: &str) -> (Proxy, String) {
     let proxy = start_proxy_with(&tansu.bootstrap(), &extra).await;
     let addr = proxy.app.registry_addr().expect("embedded registry runs");
     let url = format!("http://{addr}");
-    wait_for_registry(&url).await;
+    wait_for_registry(&url, Duration::from_secs(30)).await;
     (proxy, url)
-}
-
-/// The registry answers `GET /subjects` once it has rebuilt its state.
-async fn wait_for_registry(url: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..150 {
-        if let Ok(r) = client.get(format!("{url}/subjects")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("registry at {url} never became ready");
 }
 
 async fn produce(proxy: &Proxy, registry: &str, topic: &str, mode: &[&str]) -> Value {

@@ -12,17 +12,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use common::faults::{active_connections, healthy_roundtrip, rss_kb, wait_for_active_connections};
 use common::proxy::{Proxy, tansu_behind_proxy};
-use common::wire::{KafkaConnection, correlation_id_of, encode_request};
-use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{FetchRequest, FetchResponse, ProduceRequest, TopicName};
-use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+use common::wire::{
+    KafkaConnection, correlation_id_of, encode_request, plain_batch, produce_to_partition_0,
 };
+use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+use kafka_protocol::messages::{FetchRequest, FetchResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpSocket;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -43,40 +41,8 @@ const RSS_GROWTH_LIMIT_KB: u64 = 96 * 1024;
 
 /// Writes `FILL_RECORDS` records of 1 KiB to partition 0 of `topic` through the proxy.
 async fn fill(proxy: &Proxy, topic: &str) {
-    let records: Vec<Record> = (0..FILL_RECORDS)
-        .map(|i| Record {
-            transactional: false,
-            control: false,
-            delete_horizon: false,
-            partition_leader_epoch: 0,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            sequence: -1,
-            timestamp: 1_700_000_000_000,
-            key: None,
-            value: Some(Bytes::from(vec![b'x'; 1024])),
-            headers: Default::default(),
-        })
-        .collect();
-    let mut batch = BytesMut::new();
-    let options = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut batch, records.iter(), &options).expect("encode batch");
-    let partition = PartitionProduceData::default()
-        .with_index(0)
-        .with_records(Some(batch.freeze()));
-    let request = ProduceRequest::default()
-        .with_acks(1)
-        .with_timeout_ms(10_000)
-        .with_topic_data(vec![
-            TopicProduceData::default()
-                .with_name(TopicName(StrBytes::from_string(topic.to_owned())))
-                .with_partition_data(vec![partition]),
-        ]);
+    let values = vec![Bytes::from(vec![b'x'; 1024]); FILL_RECORDS];
+    let request = produce_to_partition_0(topic, 1, plain_batch(&values));
     let mut connection = KafkaConnection::connect(proxy.bootstrap_addr()).await;
     let response = connection.request(&request, 3).await;
     let code = response.responses[0].partition_responses[0].error_code;

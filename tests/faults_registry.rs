@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::clients::{args, python};
-use common::net::free_port;
+use common::net::{free_port, wait_for_registry};
 use common::proxy::start_proxy_with;
 use common::tansu::spawn_broker;
 use common::{Tansu, create_topic, random_topic_name};
@@ -46,19 +46,6 @@ fn framed_user(i: usize) -> String {
     let value = avro_string(value, &format!("user{i}"));
     let value = avro_string(value, &format!("user{i}@example.com"));
     value.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-async fn wait_for_registry(url: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if let Ok(r) = client.get(format!("{url}/subjects")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("registry at {url} never became ready");
 }
 
 async fn register(url: &str, subject: &str) -> Value {
@@ -122,7 +109,7 @@ async fn embedded_registry_down_at_start_up_answers_retriable_until_it_is_back()
     assert!(!producing.is_finished(), "the producer is still retrying");
 
     let _registry_broker = spawn_broker("memory://tansu/", false, registry_port, dir.path()).await;
-    wait_for_registry(&url).await;
+    wait_for_registry(&url, Duration::from_secs(60)).await;
     let registered = register(&url, &format!("{topic}-value")).await;
     assert_eq!(registered["id"], FIRST_ID, "{registered}");
 

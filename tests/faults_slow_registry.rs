@@ -12,13 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
-use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
-use kafka_protocol::messages::{ProduceRequest, ProduceResponse, TopicName};
-use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
+use bytes::Bytes;
+use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use schemagate::schema_registry::{EmbeddedRegistry, EmbeddedRegistryConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,7 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use common::clients::{args, python};
 use common::faults::{metadata_latency, metric_sum, metrics_text, stored_values};
 use common::proxy::{Proxy, start_proxy_with};
-use common::wire::KafkaConnection;
+use common::wire::{KafkaConnection, plain_batch, produce_to_partition_0};
 use common::{Tansu, create_topic, random_topic_name};
 
 const CLIENT: &str = "enforce_produce.py";
@@ -136,38 +131,7 @@ async fn real_registry(tansu: &Tansu) -> SocketAddr {
 
 /// One Produce request (acks=all) of a single record with `value` to partition 0 of `topic`.
 fn produce_request(topic: &str, value: &[u8]) -> ProduceRequest {
-    let record = Record {
-        transactional: false,
-        control: false,
-        delete_horizon: false,
-        partition_leader_epoch: 0,
-        producer_id: -1,
-        producer_epoch: -1,
-        timestamp_type: TimestampType::Creation,
-        offset: 0,
-        sequence: 0,
-        timestamp: 1_700_000_000_000,
-        key: None,
-        value: Some(Bytes::copy_from_slice(value)),
-        headers: Default::default(),
-    };
-    let mut batch = BytesMut::new();
-    let options = RecordEncodeOptions {
-        version: 2,
-        compression: Compression::None,
-    };
-    RecordBatchEncoder::encode(&mut batch, [record].iter(), &options).expect("encode batch");
-    let mut partition = PartitionProduceData::default();
-    partition.index = 0;
-    partition.records = Some(batch.freeze());
-    let mut topic_data = TopicProduceData::default();
-    topic_data.name = TopicName(StrBytes::from_string(topic.to_owned()));
-    topic_data.partition_data.push(partition);
-    let mut request = ProduceRequest::default();
-    request.acks = -1;
-    request.timeout_ms = 30_000;
-    request.topic_data.push(topic_data);
-    request
+    produce_to_partition_0(topic, -1, plain_batch(&[Bytes::copy_from_slice(value)]))
 }
 
 /// Sends one raw Produce on a fresh connection; its partition's error code and how long the

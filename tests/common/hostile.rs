@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::common::clients::{ClientOutput, args, create_topic, python};
-use crate::common::net::random_topic_name;
+use crate::common::net::{random_topic_name, wait_for_registry};
 use crate::common::proxy::{Proxy, start_proxy_with};
 use crate::common::tansu::Tansu;
 use crate::common::wire::KafkaConnection;
@@ -72,7 +72,7 @@ pub async fn scene() -> Scene {
     );
     let proxy = start_proxy_with(&tansu.bootstrap(), &extra).await;
     let registry = format!("http://{}", proxy.app.registry_addr().expect("registry"));
-    wait_for_registry(&registry).await;
+    wait_for_registry(&registry, Duration::from_secs(30)).await;
     let topic = random_topic_name("hostile");
     create_topic(&proxy.bootstrap(), &topic, 1).await;
     let ids = SchemaIds {
@@ -88,19 +88,6 @@ pub async fn scene() -> Scene {
         topic,
         ids,
     }
-}
-
-async fn wait_for_registry(url: &str) {
-    let client = reqwest::Client::new();
-    for _ in 0..150 {
-        if let Ok(r) = client.get(format!("{url}/subjects")).send().await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("registry at {url} never became ready");
 }
 
 async fn register(url: &str, subject: &str, schema: &str) -> i32 {

@@ -33,3 +33,18 @@ pub fn refuses_connections(addr: SocketAddr) -> bool {
 pub fn random_topic_name(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
+
+/// Waits until the schema registry at `url` answers `GET /subjects` (it has rebuilt its state).
+pub async fn wait_for_registry(url: &str, within: Duration) {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{url}/subjects")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("registry at {url} never became ready within {within:?}");
+}

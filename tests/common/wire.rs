@@ -130,3 +130,57 @@ impl KafkaConnection {
 pub fn correlation_id_of(frame: &Bytes) -> i32 {
     frame.clone().get_i32()
 }
+
+/// One uncompressed v2 record batch of `values` (no keys, no producer id), for raw Produce.
+pub fn plain_batch(values: &[Bytes]) -> Bytes {
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    };
+    let records: Vec<Record> = values
+        .iter()
+        .enumerate()
+        .map(|(offset, value)| Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: 0,
+            producer_id: -1,
+            producer_epoch: -1,
+            timestamp_type: TimestampType::Creation,
+            offset: i64::try_from(offset).expect("offset fits i64"),
+            sequence: -1,
+            timestamp: 1_700_000_000_000,
+            key: None,
+            value: Some(value.clone()),
+            headers: Default::default(),
+        })
+        .collect();
+    let mut batch = BytesMut::new();
+    let options = RecordEncodeOptions {
+        version: 2,
+        compression: Compression::None,
+    };
+    RecordBatchEncoder::encode(&mut batch, records.iter(), &options).expect("encode batch");
+    batch.freeze()
+}
+
+/// A Produce request carrying `batch` for partition 0 of `topic` (by name).
+pub fn produce_to_partition_0(
+    topic: &str,
+    acks: i16,
+    batch: Bytes,
+) -> kafka_protocol::messages::ProduceRequest {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::{ProduceRequest, TopicName};
+    let partition = PartitionProduceData::default()
+        .with_index(0)
+        .with_records(Some(batch));
+    ProduceRequest::default()
+        .with_acks(acks)
+        .with_timeout_ms(30_000)
+        .with_topic_data(vec![
+            TopicProduceData::default()
+                .with_name(TopicName(StrBytes::from_string(topic.to_owned())))
+                .with_partition_data(vec![partition]),
+        ])
+}
