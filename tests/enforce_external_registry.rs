@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use common::clients::{args, create_topic, python};
+use common::faults::spawn_steady_producer;
 use common::net::{free_port, random_topic_name};
 use common::proxy::{Proxy, start_proxy_with};
 use common::tansu::Tansu;
@@ -164,15 +165,13 @@ async fn registry_outage_mid_stream_loses_nothing_and_lets_nothing_through() {
 
     // The registry goes away before the proxy has seen the schema id, so nothing is cached.
     front.stop().await;
-    let producing = {
-        let (bootstrap, url, topic) = (proxy.bootstrap(), front.url(), topic.clone());
-        let file = values_file.display().to_string();
-        tokio::spawn(async move {
-            let mut arguments = args([&bootstrap, &url, &topic, "steady"]);
-            arguments.extend(args(["--values-file", &file, "--interval", "0.1"]));
-            python(CLIENT, &arguments, &[], Duration::from_secs(200)).await
-        })
-    };
+    let producing = spawn_steady_producer(
+        &proxy.bootstrap(),
+        &front.url(),
+        &topic,
+        &values_file,
+        "0.1",
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Fail-closed: while the registry is down nothing reaches the topic.
     let during = client(&proxy, &front.url(), &topic, &["consume", "--idle", "2"]).await;

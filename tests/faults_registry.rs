@@ -8,6 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::clients::{args, python};
+use common::faults::spawn_steady_producer;
 use common::net::{free_port, wait_for_registry};
 use common::proxy::start_proxy_with;
 use common::tansu::spawn_broker;
@@ -90,15 +91,7 @@ async fn embedded_registry_down_at_start_up_answers_retriable_until_it_is_back()
     let values: Vec<String> = (0..COUNT).map(framed_user).collect();
     let file = dir.path().join("values.json");
     std::fs::write(&file, serde_json::to_string(&values).expect("json")).expect("write values");
-    let producing = {
-        let (bootstrap, url, topic) = (proxy.bootstrap(), url.clone(), topic.clone());
-        let file = file.display().to_string();
-        tokio::spawn(async move {
-            let mut arguments = args([&bootstrap, &url, &topic, "steady"]);
-            arguments.extend(args(["--values-file", &file, "--interval", "0.1"]));
-            python(CLIENT, &arguments, &[], Duration::from_secs(200)).await
-        })
-    };
+    let producing = spawn_steady_producer(&proxy.bootstrap(), &url, &topic, &file, "0.1");
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Fail-closed while the registry cannot load: nothing reaches the topic.
     let during = consume(&proxy.bootstrap(), &url, &topic, "2").await;

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::clients::{ClientOutput, args, python};
+use common::faults::spawn_steady_producer;
 use common::net::free_port;
 use common::proxy::{Proxy, start_proxy};
 use common::tansu::spawn_broker;
@@ -20,32 +21,17 @@ const UNUSED_REGISTRY: &str = "http://127.0.0.1:9";
 const COUNT: usize = 80;
 
 /// `COUNT` distinct values, written where the steady producer reads them.
-fn values_file(dir: &tempfile::TempDir) -> String {
+fn values_file(dir: &tempfile::TempDir) -> std::path::PathBuf {
     let values: Vec<String> = (0..COUNT)
         .map(|i| hex(format!("record-{i:04}").as_bytes()))
         .collect();
     let path = dir.path().join("values.json");
     std::fs::write(&path, serde_json::to_string(&values).expect("json")).expect("write values");
-    path.display().to_string()
+    path
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Starts the idempotent steady producer (one record every `interval` seconds) in the background.
-fn spawn_producer(
-    bootstrap: String,
-    topic: String,
-    file: String,
-    interval: &str,
-) -> tokio::task::JoinHandle<ClientOutput> {
-    let interval = interval.to_owned();
-    tokio::spawn(async move {
-        let mut arguments = args([&bootstrap, UNUSED_REGISTRY, &topic, "steady"]);
-        arguments.extend(args(["--values-file", &file, "--interval", &interval]));
-        python(CLIENT, &arguments, &[], Duration::from_secs(200)).await
-    })
 }
 
 /// Asserts the producer delivered everything and the topic holds each value exactly once.
@@ -112,7 +98,13 @@ async fn schemagate_restarted_clients_reconnect() {
         "broker listener on the fixed port"
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let producing = spawn_producer(bootstrap.clone(), topic.clone(), values_file(&dir), "0.1");
+    let producing = spawn_steady_producer(
+        &bootstrap,
+        UNUSED_REGISTRY,
+        &topic,
+        &values_file(&dir),
+        "0.1",
+    );
 
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(!producing.is_finished(), "the producer is still producing");
@@ -134,7 +126,13 @@ async fn broker_killed_and_restarted_clients_recover_through_the_proxy() {
     let proxy: Proxy = start_proxy(&upstream).await;
     let topic = random_topic_name("broker-restart");
     create_topic(&proxy.bootstrap(), &topic, 1).await;
-    let producing = spawn_producer(proxy.bootstrap(), topic.clone(), values_file(&dir), "0.1");
+    let producing = spawn_steady_producer(
+        &proxy.bootstrap(),
+        UNUSED_REGISTRY,
+        &topic,
+        &values_file(&dir),
+        "0.1",
+    );
 
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(!producing.is_finished(), "the producer is still producing");

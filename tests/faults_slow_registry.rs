@@ -19,7 +19,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use common::clients::{args, python};
-use common::faults::{metadata_latency, metric_sum, metrics_text, stored_values};
+use common::faults::{
+    metadata_latency, metric_sum, metrics_text, spawn_steady_producer, stored_values,
+};
 use common::proxy::{Proxy, start_proxy_with};
 use common::wire::{KafkaConnection, plain_batch, produce_to_partition_0};
 use common::{Tansu, create_topic, random_topic_name};
@@ -289,15 +291,7 @@ async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
 
     relay.set_delay(STALL);
     stalled_produces_are_refused_quickly(&proxy, &topic, &probe).await;
-    let producing = {
-        let (bootstrap, url, topic) = (proxy.bootstrap(), relay.url(), topic.clone());
-        let file = file.display().to_string();
-        tokio::spawn(async move {
-            let mut arguments = args([&bootstrap, &url, &topic, "steady"]);
-            arguments.extend(args(["--values-file", &file, "--interval", "0.05"]));
-            python(CLIENT, &arguments, &[], Duration::from_secs(200)).await
-        })
-    };
+    let producing = spawn_steady_producer(&proxy.bootstrap(), &relay.url(), &topic, &file, "0.05");
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Fail-closed while the registry is slow: nothing reaches the topic.
     let during = stored_values(&proxy.bootstrap(), &topic).await;

@@ -236,3 +236,26 @@ pub async fn healthy_roundtrip(proxy: &Proxy, topic: &str, count: u32) {
     assert_eq!(result["consumed"], count, "{}", output.describe());
     assert_eq!(result["duplicates"], 0, "{result}");
 }
+
+/// Starts `enforce_produce.py steady` (idempotent, one value of the JSON `values_file` every
+/// `interval` seconds) in the background; the task ends with the producer's report.
+pub fn spawn_steady_producer(
+    bootstrap: &str,
+    registry: &str,
+    topic: &str,
+    values_file: &std::path::Path,
+    interval: &str,
+) -> tokio::task::JoinHandle<super::ClientOutput> {
+    let mut arguments = args([bootstrap, registry, topic, "steady"]);
+    let file = values_file.display().to_string();
+    arguments.extend(args(["--values-file", &file, "--interval", interval]));
+    tokio::spawn(async move {
+        python(
+            "enforce_produce.py",
+            &arguments,
+            &[],
+            Duration::from_secs(200),
+        )
+        .await
+    })
+}
