@@ -3,7 +3,9 @@
 //! delay exceeds `registry.timeout_ms`, a Produce is answered with the retriable
 //! NOT_ENOUGH_REPLICAS within a bounded time, nothing reaches the topic and the proxy keeps
 //! answering other requests; once the registry is fast again, records pass at once and an
-//! idempotent producer's records are each stored exactly once.
+//! idempotent producer's records are each stored exactly once. A registry that is slow but
+//! answers within the timeout delays only the first lookup of each schema id: every record
+//! passes, and later Produce requests are served from the cache without waiting.
 
 mod common;
 
@@ -17,6 +19,7 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use schemagate::schema_registry::{EmbeddedRegistry, EmbeddedRegistryConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
 
 use common::clients::{args, python};
 use common::faults::{
@@ -30,6 +33,8 @@ const CLIENT: &str = "enforce_produce.py";
 const TIMEOUT: Duration = Duration::from_millis(1_000);
 /// Far beyond [`TIMEOUT`]: every registry call times out while it is in force.
 const STALL: Duration = Duration::from_secs(5);
+/// Well within [`TIMEOUT`]: every registry call succeeds, late.
+const SLOW: Duration = Duration::from_millis(400);
 /// `registry.cache.negative_ttl_ms` (the documented default).
 const NEGATIVE_TTL: Duration = Duration::from_millis(1_000);
 const COUNT: usize = 40;
@@ -186,18 +191,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 /// each get 19 within a bounded time (they share the stalled lookups rather than queue behind
 /// each other), and Metadata on another connection is answered at once.
 async fn stalled_produces_are_refused_quickly(proxy: &Proxy, topic: &str, value: &[u8]) {
-    let mut producing = tokio::task::JoinSet::new();
-    for _ in 0..CONCURRENT {
-        let (proxy_addr, topic, value) = (proxy.bootstrap_addr(), topic.to_owned(), value.to_vec());
-        producing.spawn(async move {
-            let mut connection = KafkaConnection::connect(proxy_addr).await;
-            let started = Instant::now();
-            let response = connection
-                .request(&produce_request(&topic, &value), PRODUCE_VERSION)
-                .await;
-            (partition_code(&response), started.elapsed())
-        });
-    }
+    let producing = spawn_produces(proxy, topic, value);
     tokio::time::sleep(TIMEOUT / 4).await;
     let metadata = metadata_latency(proxy).await;
     let answers = producing.join_all().await;
@@ -266,11 +260,9 @@ async fn assert_stored_exactly(proxy: &Proxy, topic: &str, mut expected: Vec<Str
     stored.len()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
-    let tansu = Tansu::start().await;
-    let registry = real_registry(&tansu).await;
-    let relay = SlowRelay::start(registry).await;
+/// schemagate on `tansu` reaching the registry through `relay` with [`TIMEOUT`], enforcing
+/// values of `slow-registry*` topics at payload level.
+async fn proxy_through(tansu: &Tansu, relay: &SlowRelay) -> Proxy {
     let extra = format!(
         "embedded_registry: {{enabled: false}}\n\
          registry: {{url: \"{}\", timeout_ms: {}}}\n\
@@ -278,7 +270,15 @@ async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
         relay.url(),
         TIMEOUT.as_millis()
     );
-    let proxy = start_proxy_with(&tansu.bootstrap(), &extra).await;
+    start_proxy_with(&tansu.bootstrap(), &extra).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
+    let tansu = Tansu::start().await;
+    let registry = real_registry(&tansu).await;
+    let relay = SlowRelay::start(registry).await;
+    let proxy = proxy_through(&tansu, &relay).await;
     let topic = random_topic_name("slow-registry");
     create_topic(&proxy.bootstrap(), &topic, 1).await;
     // The producer's values, plus one for the raw probes.
@@ -319,5 +319,79 @@ async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
     );
     eprintln!("registry transport errors (timeouts) counted: {timeouts}");
     assert!(timeouts >= 1.0, "the timeouts were counted:\n{metrics}");
+    proxy.app.shutdown().await.expect("clean shutdown");
+}
+
+/// Starts [`CONCURRENT`] raw Produce requests of `value` at once, each on its own
+/// connection; each task ends with its partition error code and how long the answer took.
+fn spawn_produces(proxy: &Proxy, topic: &str, value: &[u8]) -> JoinSet<(i16, Duration)> {
+    let mut producing = JoinSet::new();
+    for _ in 0..CONCURRENT {
+        let (proxy_addr, topic, value) = (proxy.bootstrap_addr(), topic.to_owned(), value.to_vec());
+        producing.spawn(async move {
+            let mut connection = KafkaConnection::connect(proxy_addr).await;
+            let started = Instant::now();
+            let response = connection
+                .request(&produce_request(&topic, &value), PRODUCE_VERSION)
+                .await;
+            (partition_code(&response), started.elapsed())
+        });
+    }
+    producing
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_registry_within_the_timeout_delays_only_the_first_lookup() {
+    let tansu = Tansu::start().await;
+    let registry = real_registry(&tansu).await;
+    let relay = SlowRelay::start(registry).await;
+    let proxy = proxy_through(&tansu, &relay).await;
+    let topic = random_topic_name("slow-registry-within");
+    create_topic(&proxy.bootstrap(), &topic, 1).await;
+    let mut values = framed_values(&format!("http://{registry}"), &topic, COUNT + 1).await;
+    let probe = values.pop().expect("probe value");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("values.json");
+    let hex: Vec<String> = values.iter().map(|v| hex_encode(v)).collect();
+    std::fs::write(&file, serde_json::to_string(&hex).expect("json")).expect("write values");
+
+    relay.set_delay(SLOW);
+    // The first lookups of the schema id: all accepted, each waiting about one delay (they
+    // share the lookup rather than queue behind each other, and the schema and membership
+    // lookups go out together).
+    let first = spawn_produces(&proxy, &topic, &probe).join_all().await;
+    let waits: Vec<Duration> = first.iter().map(|(_, waited)| *waited).collect();
+    eprintln!(
+        "registry delayed {SLOW:?} (timeout {TIMEOUT:?}): {CONCURRENT} concurrent first \
+         Produce requests answered {:?} after {waits:?}",
+        first.iter().map(|(code, _)| *code).collect::<Vec<_>>()
+    );
+    for (code, waited) in &first {
+        assert_eq!(*code, 0, "a Produce behind a slow registry got {code}");
+        // One delay, not two: the schema and its subject membership are looked up together.
+        assert!(
+            *waited >= SLOW && *waited < SLOW + Duration::from_millis(300),
+            "a first lookup took {waited:?} with the registry delayed {SLOW:?}"
+        );
+    }
+    // The id is cached now: the delay no longer shows.
+    let (code, cached) = raw_produce(&proxy, &topic, &probe).await;
+    eprintln!("the same schema id again, from the cache: {code} after {cached:?}");
+    assert_eq!(code, 0);
+    assert!(cached < SLOW / 2, "a cached lookup took {cached:?}");
+
+    let out = spawn_steady_producer(&proxy.bootstrap(), &relay.url(), &topic, &file, "0")
+        .await
+        .expect("producer task")
+        .json();
+    assert_eq!(out["delivered"], COUNT, "every record delivered: {out}");
+    assert_eq!(out["retriable_failures"], 0, "no refusal: {out}");
+    let mut expected = hex;
+    expected.extend(std::iter::repeat_n(hex_encode(&probe), CONCURRENT + 1));
+    let stored = assert_stored_exactly(&proxy, &topic, expected).await;
+    eprintln!("idempotent producer behind the slow registry: {stored} stored, as sent");
+    let metrics = metrics_text(&proxy).await;
+    let errors = metric_sum(&metrics, "schemagate_registry_errors_total");
+    assert_eq!(errors, 0.0, "no registry error counted:\n{metrics}");
     proxy.app.shutdown().await.expect("clean shutdown");
 }

@@ -300,7 +300,8 @@ impl<'a> Checker<'a> {
             let cached = self.resolve_cached(topic, side, part, id).await;
             return cached.ok_or_else(|| Fault::Unavailable(down.clone()));
         }
-        let schema = match self.registry.schema(id).await {
+        let (schema, early_member) = self.lookup(topic, side, part, id).await;
+        let schema = match schema {
             Ok(Some(s)) => s,
             Ok(None) => {
                 return Err(invalid(
@@ -314,11 +315,39 @@ impl<'a> Checker<'a> {
             return Ok(schema);
         }
         let subject = subject_name(topic, side, part.subject_strategy, &schema)?;
-        match self.registry.is_member(&subject, id).await {
+        let member = match early_member {
+            Some(member) => member,
+            None => self.registry.is_member(&subject, id).await,
+        };
+        match member {
             Ok(true) => Ok(schema),
             Ok(false) => Err(self.not_in_subject(id, &subject).await),
             Err(e) => Err(self.down(e)),
         }
+    }
+
+    /// The schema of `id` and, when the subject is known without it (topic name strategy at
+    /// subject level or above), whether `id` belongs to it. Both lookups then go out
+    /// together, so a cold cache behind a distant registry waits one round trip, not two.
+    async fn lookup(
+        &self,
+        topic: &str,
+        side: Side,
+        part: &PartRule,
+        id: i32,
+    ) -> (
+        Result<Option<Arc<CompiledSchema>>, RegistryError>,
+        Option<Result<bool, RegistryError>>,
+    ) {
+        if part.level < Level::Subject || part.subject_strategy != SubjectStrategy::TopicName {
+            return (self.registry.schema(id).await, None);
+        }
+        let subject = format!("{topic}-{}", side.as_str());
+        let (schema, member) = tokio::join!(
+            self.registry.schema(id),
+            self.registry.is_member(&subject, id)
+        );
+        (schema, Some(member))
     }
 
     /// `resolve` from cached positive answers only; `None` when something is not cached.
