@@ -7,7 +7,8 @@ RELIABILITY.md runs table records.
 "Last cov gain" is the last status line whose edge coverage (`cov:`) rose; "plateau" is the
 share of the run's executions that came after it. "Last ft gain" is the same for libFuzzer's
 features (`ft:`), which keep creeping up long after edges stop. Findings are libFuzzer's
-crash, leak, timeout and out-of-memory reports.
+crash, leak, timeout and out-of-memory reports. "cov by share of executions" shows the shape
+of the curve: the edge coverage reached after 10%, 25%, 50%, 75% and 100% of the executions.
 """
 import re
 import sys
@@ -20,7 +21,7 @@ FINDING = re.compile(r"==\d+== ERROR: libFuzzer|deadly signal|SUMMARY: |panicked
 def summarise(path):
     first = last = None
     cov_gain = ft_gain = None
-    stats, findings = {}, []
+    stats, findings, rows = {}, [], []
     with open(path, errors="replace") as log:
         for line in log:
             m = STATUS.match(line)
@@ -28,6 +29,7 @@ def summarise(path):
                 secs, execs, kind, cov, ft = (int(m[1]), int(m[2]), m[3], int(m[4]), int(m[5]))
                 row = {"secs": secs, "execs": execs, "kind": kind, "cov": cov, "ft": ft,
                        "corp": int(m[6]) if m[6] else None}
+                rows.append(row)
                 if kind == "INITED":
                     first = row
                 if last is not None and cov > last["cov"]:
@@ -52,11 +54,17 @@ def summarise(path):
         share = 100 * (total - row["execs"]) / max(total, 1)
         return f"{row['secs']} s / exec {row['execs']:,} ({share:.0f}% of the run after it)"
 
+    def cov_at(share):
+        reached = [r["cov"] for r in rows if r["execs"] <= share * total]
+        return reached[-1] if reached else first["cov"]
+
+    curve = " ".join(f"{int(q * 100)}%:{cov_at(q)}" for q in (0.1, 0.25, 0.5, 0.75, 1.0))
     return (
         f"{path}: {secs} s, {total:,} executions, "
         f"{stats.get('average_exec_per_sec', total // secs):,} exec/s; "
         f"start cov/ft {first['cov']}/{first['ft']} ({first['corp']} units), "
         f"final {last['cov']}/{last['ft']}, corpus {last['corp']}; "
+        f"cov by share of executions {curve}; "
         f"last cov gain {gain(cov_gain)}; last ft gain {gain(ft_gain)}; "
         f"findings: {'; '.join(findings) if findings else 'none'}"
     )
