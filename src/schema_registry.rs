@@ -27,7 +27,6 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLockReadGuard};
 use std::time::Duration;
 
-use rskafka::client::partition::PartitionClient;
 use tokio_util::sync::CancellationToken;
 
 pub mod api;
@@ -151,7 +150,7 @@ pub enum RegistryError {
 #[derive(Debug)]
 pub struct EmbeddedRegistry {
     shared: Arc<log::Shared>,
-    writer: PartitionClient,
+    writer: log::Writer,
     write_lock: tokio::sync::Mutex<()>,
     default_level: CompatibilityLevel,
     write_timeout: Duration,
@@ -225,7 +224,7 @@ impl EmbeddedRegistry {
         ));
         let registry = Arc::new(EmbeddedRegistry {
             shared,
-            writer,
+            writer: log::Writer::Kafka(writer),
             write_lock: tokio::sync::Mutex::new(()),
             default_level: cfg.default_compatibility,
             write_timeout: timeout,
@@ -237,6 +236,23 @@ impl EmbeddedRegistry {
             .await
             .map_err(|_| RegistryError::CatchUpTimeout(timeout.saturating_mul(6)))?;
         Ok(registry)
+    }
+
+    /// A registry whose `_schemas` log lives in this process: the same REST API, record
+    /// encoding and apply path, without a broker. For tests and fuzzing of the REST layer;
+    /// schemagate itself always runs the Kafka-backed one.
+    #[doc(hidden)]
+    pub fn in_memory(default_level: CompatibilityLevel) -> Arc<EmbeddedRegistry> {
+        let shared = Arc::new(log::Shared::default());
+        shared.ready.store(true, Ordering::Release);
+        Arc::new(EmbeddedRegistry {
+            shared,
+            writer: log::Writer::Memory(std::sync::Mutex::default()),
+            write_lock: tokio::sync::Mutex::new(()),
+            default_level,
+            write_timeout: Duration::from_secs(5),
+            cancel: CancellationToken::new(),
+        })
     }
 
     /// The REST API.
@@ -288,7 +304,7 @@ impl EmbeddedRegistry {
     async fn read_until(&self, target: i64) -> Result<(), ApiError> {
         tokio::time::timeout(
             self.write_timeout,
-            log::read_until(&self.writer, &self.shared, target),
+            self.writer.read_until(&self.shared, target),
         )
         .await
         .map_err(|_| ApiError::timeout(format!("reading the schemas log up to offset {target}")))?
@@ -296,7 +312,7 @@ impl EmbeddedRegistry {
     }
 
     async fn catch_up(&self) -> Result<(), ApiError> {
-        let end = tokio::time::timeout(self.write_timeout, log::end_offset(&self.writer))
+        let end = tokio::time::timeout(self.write_timeout, self.writer.end_offset())
             .await
             .map_err(|_| ApiError::timeout("reading the schemas log end offset"))?
             .map_err(ApiError::store)?;
@@ -337,7 +353,7 @@ impl EmbeddedRegistry {
     }
 
     async fn produce(&self, records: &[LogRecord]) -> Result<i64, ApiError> {
-        tokio::time::timeout(self.write_timeout, log::produce(&self.writer, records))
+        tokio::time::timeout(self.write_timeout, self.writer.produce(records))
             .await
             .map_err(|_| ApiError::timeout("producing to the schemas log"))?
             .map_err(ApiError::store)

@@ -229,9 +229,63 @@ def registry_seeds():
         write("registry_request", name, bytes([level % 7]) + b"\xff".join(requests))
 
 
+def http_request(method, template, subject=0, version=0, query=0, ct=1, path=b"", body=b""):
+    """One registry_http request: see fuzz/fuzz_targets/registry_http.rs for the layout."""
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode()
+    op = method | (ct << 3) | (template << 5)
+    sel = subject | (version << 2) | (query << 5)
+    raw = path + b"\x00" if template == 0 else b""
+    return bytes([op, sel]) + raw + body
+
+
+def http_seeds():
+    """Whole client conversations with the REST API, as HTTP requests into the router."""
+    get, post, put, delete = 0, 1, 2, 3
+
+    def schema(obj, **extra):
+        return dict({"schema": json.dumps(obj)}, **extra)
+
+    user = http_request(post, 1, body=schema(USER_SCHEMA))
+    cases = {
+        "register_get": [user, http_request(get, 7, version=1),
+                         http_request(get, 4, version=0),
+                         http_request(get, 0, path=b"/subjects/orders-value/versions/1/schema"),
+                         http_request(get, 0, path=b"/schemas/ids/1/schema"),
+                         http_request(get, 0, path=b"/subjects?deleted=true")],
+        "evolve": [user, http_request(post, 3, version=0, query=2, body=schema(USER_V2)),
+                   http_request(post, 1, body=schema(USER_V2)),
+                   http_request(post, 2, query=3, body=schema(USER_V2)),
+                   http_request(get, 0, path=b"/schemas/ids/2/versions")],
+        "incompatible": [user, http_request(post, 3, version=1, query=2, body=schema(USER_BAD)),
+                         http_request(post, 1, body=schema(USER_BAD))],
+        "config_mode": [http_request(put, 5, body={"compatibility": "FULL"}),
+                        http_request(get, 5, query=5), http_request(delete, 5),
+                        http_request(put, 6, body={"mode": "READONLY"}), user,
+                        http_request(put, 0, path=b"/config", body={"compatibility": "NONE"}),
+                        http_request(get, 6)],
+        "delete": [user, http_request(delete, 4, version=1),
+                   http_request(delete, 4, version=1, query=1),
+                   http_request(delete, 0, path=b"/subjects/orders-value?permanent=true"),
+                   http_request(get, 0, path=b"/subjects/orders-value/versions?deleted=true")],
+        "reference": [user, http_request(post, 1, subject=1, body=schema(ORDER, references=[
+            {"name": "com.example.User", "subject": "orders-value", "version": 1}])),
+            http_request(get, 0, path=b"/subjects/orders-value/versions/1/referencedby")],
+        "odd_paths": [http_request(get, 0, path=b"/subjects/%FF/versions"),
+                      http_request(get, 0, path=b"/schemas/ids/-1"),
+                      http_request(5, 0, path=b"/subjects"),
+                      http_request(get, 0, path=b"/nowhere/../subjects"),
+                      http_request(get, 4, subject=2, version=6),
+                      http_request(post, 1, ct=3, body=b"{")],
+    }
+    for level, (name, requests) in enumerate(cases.items()):
+        write("registry_http", name, bytes([level % 4]) + b"\xff".join(requests))
+
+
 if __name__ == "__main__":
     produce_seeds()
     request_seeds()
     response_seeds()
     schemas_seeds()
     registry_seeds()
+    http_seeds()

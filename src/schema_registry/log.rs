@@ -5,7 +5,7 @@
 //! per connection, so a long-polling fetch would otherwise delay every produce.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rskafka::BackoffConfig;
@@ -142,13 +142,79 @@ pub async fn ensure_topic(
         .await
 }
 
-/// Produce `records` in one batch (acks=all) and return the offset of the last one.
-pub async fn produce(writer: &PartitionClient, records: &[LogRecord]) -> Result<i64, KafkaError> {
+/// Where a registry instance writes `_schemas` records and reads them back before answering.
+#[derive(Debug)]
+pub enum Writer {
+    /// Partition 0 of the topic, on its own connection.
+    Kafka(PartitionClient),
+    /// An in-process log (tests and fuzzing of the REST layer without a broker): the same
+    /// record encoding and the same apply path, with no second instance to race.
+    Memory(Mutex<Vec<Record>>),
+}
+
+impl Writer {
+    /// Produce `records` in one batch (acks=all) and return the offset of the last one.
+    pub async fn produce(&self, records: &[LogRecord]) -> Result<i64, KafkaError> {
+        let batch = to_kafka_records(records);
+        match self {
+            Writer::Kafka(client) => {
+                let offsets = client.produce(batch, Compression::NoCompression).await?;
+                Ok(offsets.last().copied().unwrap_or(-1))
+            }
+            Writer::Memory(log) => {
+                let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+                log.extend(batch);
+                Ok(offset_of(log.len()) - 1)
+            }
+        }
+    }
+
+    /// The log end offset (the offset the next record will get).
+    pub async fn end_offset(&self) -> Result<i64, KafkaError> {
+        match self {
+            Writer::Kafka(client) => client.get_offset(OffsetAt::Latest).await,
+            Writer::Memory(log) => Ok(offset_of(
+                log.lock().unwrap_or_else(|e| e.into_inner()).len(),
+            )),
+        }
+    }
+
+    /// Read until every record below `target` is applied to `shared`. Used by writers so they
+    /// need not wait for the tailer's long poll; applying is idempotent because only records at
+    /// or above the shared next offset are applied, under the state lock.
+    pub async fn read_until(&self, shared: &Shared, target: i64) -> Result<(), KafkaError> {
+        match self {
+            Writer::Kafka(client) => read_until(client, shared, target).await,
+            Writer::Memory(log) => {
+                let next = *shared.next_offset.borrow();
+                let fetched: Vec<RecordAndOffset> = {
+                    let log = log.lock().unwrap_or_else(|e| e.into_inner());
+                    (next..target)
+                        .zip(log.iter().skip(usize::try_from(next).unwrap_or(usize::MAX)))
+                        .map(|(offset, record)| RecordAndOffset {
+                            record: record.clone(),
+                            offset,
+                        })
+                        .collect()
+                };
+                apply_batch(shared, fetched);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn offset_of(len: usize) -> i64 {
+    i64::try_from(len).unwrap_or(i64::MAX)
+}
+
+/// `records` as Kafka records with the current time.
+fn to_kafka_records(records: &[LogRecord]) -> Vec<Record> {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let timestamp = rskafka::chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
-    let batch = records
+    records
         .iter()
         .map(|r| Record {
             key: Some(r.key_bytes()),
@@ -156,9 +222,7 @@ pub async fn produce(writer: &PartitionClient, records: &[LogRecord]) -> Result<
             headers: Default::default(),
             timestamp,
         })
-        .collect();
-    let offsets = writer.produce(batch, Compression::NoCompression).await?;
-    Ok(offsets.last().copied().unwrap_or(-1))
+        .collect()
 }
 
 /// The log end offset (the offset the next record will get).
@@ -231,10 +295,8 @@ async fn pause_or_cancel(cancel: &CancellationToken) -> bool {
     }
 }
 
-/// Read from `client` and apply until every record below `target` has been applied. Used by
-/// writers so they need not wait for the tailer's long poll; applying is idempotent because
-/// only records at or above the shared next offset are applied, under the state lock.
-pub async fn read_until(
+/// Read from `client` and apply until every record below `target` has been applied.
+async fn read_until(
     client: &PartitionClient,
     shared: &Shared,
     target: i64,
