@@ -362,6 +362,13 @@ async fn invalid_level_mode_subject_and_body() {
     // Malformed body.
     let a = call(u, "POST", "/subjects/s/versions", None).await;
     assert_eq!(a.status, 400);
+    // Refusals made by the HTTP layer itself are Confluent-shaped JSON too (found by the
+    // registry_http fuzz target: they were axum's plain text).
+    let m = get(u, "/subjects/%FF/versions").await.error(400, 400);
+    assert!(m.contains("Invalid UTF-8"), "{m}");
+    let huge = json!({"schema": "x".repeat(3 << 20)});
+    let m = post(u, "/subjects/s/versions", huge).await.error(413, 413);
+    assert!(!m.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,7 +80,31 @@ pub fn router(registry: Arc<EmbeddedRegistry>) -> Router {
         .route("/schemas/ids/{id}/subjects", get(schemas::subjects_by_id))
         .fallback(|| async { ApiError::not_found_path() })
         .method_not_allowed_fallback(|| async { ApiError::new(405, "HTTP 405 Method Not Allowed") })
+        .layer(axum::middleware::map_response(confluent_errors))
         .with_state(registry)
+}
+
+/// axum's own refusals (a path segment that is not UTF-8 once percent-decoded, a body over
+/// the size limit, …) are plain text; clients parse Confluent's JSON error shape, so they are
+/// rewritten to `{"error_code": <status>, "message": <the text>}`. Our own errors pass as they are.
+async fn confluent_errors(response: Response) -> Response {
+    let status = response.status();
+    let ours = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == CONTENT_TYPE.as_bytes());
+    if ours || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let message = match text.is_empty() {
+        true => format!("HTTP {status}"),
+        false => text,
+    };
+    ApiError::new(u32::from(status.as_u16()), message).into_response()
 }
 
 fn subject_routes() -> Router<Arc<EmbeddedRegistry>> {
