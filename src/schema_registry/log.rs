@@ -339,3 +339,54 @@ fn apply_batch(shared: &Shared, records: Vec<RecordAndOffset>) -> i64 {
     shared.next_offset.send_replace(next);
     next
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema_registry::compat::CompatibilityLevel;
+
+    fn config(subject: &str, level: CompatibilityLevel) -> LogRecord {
+        LogRecord::Config {
+            subject: Some(subject.to_owned()),
+            level: Some(level),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_memory_log_hands_out_offsets_and_applies_up_to_a_target() {
+        let writer = Writer::Memory(Mutex::default());
+        let shared = Shared::default();
+        assert_eq!(writer.end_offset().await.ok(), Some(0));
+        let first = [config("a", CompatibilityLevel::Full)];
+        assert_eq!(writer.produce(&first).await.ok(), Some(0));
+        let second = [
+            config("b", CompatibilityLevel::None),
+            config("a", CompatibilityLevel::Forward),
+        ];
+        assert_eq!(writer.produce(&second).await.ok(), Some(2));
+        assert_eq!(writer.end_offset().await.ok(), Some(3));
+
+        writer
+            .read_until(&shared, 2)
+            .await
+            .expect("memory never fails");
+        {
+            let state = shared.state.read().expect("state");
+            assert_eq!(state.config(Some("a")), Some(CompatibilityLevel::Full));
+            assert_eq!(state.config(Some("b")), Some(CompatibilityLevel::None));
+        }
+        assert_eq!(*shared.next_offset.borrow(), 2);
+        // Reading again from an earlier target applies nothing twice; the rest arrives once.
+        writer
+            .read_until(&shared, 1)
+            .await
+            .expect("memory never fails");
+        writer
+            .read_until(&shared, 3)
+            .await
+            .expect("memory never fails");
+        let state = shared.state.read().expect("state");
+        assert_eq!(state.config(Some("a")), Some(CompatibilityLevel::Forward));
+        assert_eq!(*shared.next_offset.borrow(), 3);
+    }
+}
