@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full test command (README, .ci/run): installs the real broker and clients into the cache
-# (idempotent), then runs the format check, clippy with warnings denied, and the whole test
-# suite, and ends with one PASS/FAIL line. Works unattended (CI=true, no stdin).
+# (idempotent), then runs the format check, clippy with warnings denied, a compile check of the
+# fuzz targets, and the whole test suite, and ends with one PASS/FAIL line. Works unattended
+# (CI=true, no stdin).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
@@ -29,6 +30,9 @@ step() {
 
 step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --locked --all-targets -- -D warnings
+# The fuzz targets (their own crate, run with cargo-fuzz on nightly) must keep compiling
+# against the library; checking them needs no nightly and no libFuzzer run.
+step "fuzz targets compile" cargo check --locked --manifest-path fuzz/Cargo.toml --bins
 if cargo nextest --version >/dev/null 2>&1; then
   step "tests" cargo nextest run --locked --no-fail-fast
   # nextest does not run doctests.
