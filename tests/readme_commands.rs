@@ -54,6 +54,7 @@ fn test_command_installs_tools_then_checks_format_lints_and_the_suite() {
         "scripts/install-clients.sh",
         "cargo fmt --all -- --check",
         "cargo clippy --locked --all-targets -- -D warnings",
+        "cargo check --locked --manifest-path fuzz/Cargo.toml --bins",
         "cargo nextest run",
         "cargo test --locked --no-fail-fast",
         "schemagate tests: PASS",
