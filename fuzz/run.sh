@@ -22,8 +22,10 @@ cargo +nightly fuzz build -s "$sanitizer" --target-dir "$dir" "$target"
 mkdir -p "corpus/$target" "artifacts/$target" logs
 dict=()
 [ -f "dicts/$target.dict" ] && dict=("-dict=dicts/$target.dict")
+seeds=()
+[ -d "seeds/$target" ] && seeds=("seeds/$target")
 RUST_BACKTRACE=0 nice -n 10 "$dir/x86_64-unknown-linux-gnu/release/$target" \
-  "corpus/$target" "seeds/$target" "${dict[@]}" \
+  "corpus/$target" "${seeds[@]}" "${dict[@]}" \
   -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
   -timeout=30 -artifact_prefix="artifacts/$target/" 2>&1 |
   python3 -u -c '
