@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a fixed time and keeps a time-stamped log.
 #
-#   fuzz/run.sh TARGET SECONDS [asan|none]    (from the repository root)
+#   fuzz/run.sh TARGET SECONDS [asan|none] [LIBFUZZER_FLAG ...]    (from the repository root)
 #
 # Builds the target (cargo-fuzz, nightly) with the given sanitizer (default asan) into
 # fuzz/target or fuzz/target-none, then runs it over fuzz/corpus/TARGET (new inputs land there)
@@ -12,6 +12,7 @@ set -euo pipefail
 target=${1:?target}
 seconds=${2:?seconds}
 sanitizer=${3:-asan}
+shift $(($# < 3 ? $# : 3))
 cd "$(dirname "$0")"
 case "$sanitizer" in
   asan) dir=target ;;
@@ -27,7 +28,7 @@ seeds=()
 RUST_BACKTRACE=0 nice -n 10 "$dir/x86_64-unknown-linux-gnu/release/$target" \
   "corpus/$target" "${seeds[@]}" "${dict[@]}" \
   -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-  -timeout=30 -artifact_prefix="artifacts/$target/" 2>&1 |
+  -timeout=30 -artifact_prefix="artifacts/$target/" "$@" 2>&1 |
   python3 -u -c '
 import sys, time
 start = time.monotonic()
