@@ -61,7 +61,18 @@ impl Read for EofTracking<'_> {
     }
 }
 
+/// apache-avro's per-allocation cap, which `AvroValidator` also derives its item limits from,
+/// lowered from 512 MiB to 1 MiB before anything reads it (the first call wins). Both decoders
+/// then refuse at the same counts, and the oracle's memory per input stays bounded: with the
+/// default, apache-avro filled a `Vec` of up to 512 MiB for every array of `null` items a
+/// 250-byte payload declared, and a run hit libFuzzer's 2 GiB RSS limit (our validator counts
+/// such items without storing them).
+fn bound_decoder_memory() {
+    apache_avro::util::max_allocation_bytes(1 << 20);
+}
+
 fuzz_target!(|data: &[u8]| {
+    bound_decoder_memory();
     let Some((&pick, payload)) = data.split_first() else {
         return;
     };
