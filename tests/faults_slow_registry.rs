@@ -273,21 +273,59 @@ async fn proxy_through(tansu: &Tansu, relay: &SlowRelay) -> Proxy {
     start_proxy_with(&tansu.bootstrap(), &extra).await
 }
 
+/// A broker, the real registry behind a [`SlowRelay`], schemagate reaching it through the relay,
+/// a fresh topic, and [`COUNT`] framed values for the producer (as hex in `file`) plus one
+/// `probe` value for raw requests.
+struct Scenario {
+    _tansu: Tansu,
+    relay: SlowRelay,
+    proxy: Proxy,
+    topic: String,
+    probe: Vec<u8>,
+    hex: Vec<String>,
+    file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Scenario {
+    async fn start(topic_prefix: &str) -> Self {
+        let tansu = Tansu::start().await;
+        let registry = real_registry(&tansu).await;
+        let relay = SlowRelay::start(registry).await;
+        let proxy = proxy_through(&tansu, &relay).await;
+        let topic = random_topic_name(topic_prefix);
+        create_topic(&proxy.bootstrap(), &topic, 1).await;
+        let mut values = framed_values(&format!("http://{registry}"), &topic, COUNT + 1).await;
+        let probe = values.pop().expect("probe value");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("values.json");
+        let hex: Vec<String> = values.iter().map(|v| hex_encode(v)).collect();
+        std::fs::write(&file, serde_json::to_string(&hex).expect("json")).expect("write values");
+        Self {
+            _tansu: tansu,
+            relay,
+            proxy,
+            topic,
+            probe,
+            hex,
+            file,
+            _dir: dir,
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
-    let tansu = Tansu::start().await;
-    let registry = real_registry(&tansu).await;
-    let relay = SlowRelay::start(registry).await;
-    let proxy = proxy_through(&tansu, &relay).await;
-    let topic = random_topic_name("slow-registry");
-    create_topic(&proxy.bootstrap(), &topic, 1).await;
-    // The producer's values, plus one for the raw probes.
-    let mut values = framed_values(&format!("http://{registry}"), &topic, COUNT + 1).await;
-    let probe = values.pop().expect("probe value");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("values.json");
-    let hex: Vec<String> = values.iter().map(|v| hex_encode(v)).collect();
-    std::fs::write(&file, serde_json::to_string(&hex).expect("json")).expect("write values");
+    let Scenario {
+        _tansu,
+        relay,
+        proxy,
+        topic,
+        probe,
+        hex,
+        file,
+        _dir,
+    } = Scenario::start("slow-registry").await;
 
     relay.set_delay(STALL);
     stalled_produces_are_refused_quickly(&proxy, &topic, &probe).await;
@@ -342,18 +380,16 @@ fn spawn_produces(proxy: &Proxy, topic: &str, value: &[u8]) -> JoinSet<(i16, Dur
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_registry_within_the_timeout_delays_only_the_first_lookup() {
-    let tansu = Tansu::start().await;
-    let registry = real_registry(&tansu).await;
-    let relay = SlowRelay::start(registry).await;
-    let proxy = proxy_through(&tansu, &relay).await;
-    let topic = random_topic_name("slow-registry-within");
-    create_topic(&proxy.bootstrap(), &topic, 1).await;
-    let mut values = framed_values(&format!("http://{registry}"), &topic, COUNT + 1).await;
-    let probe = values.pop().expect("probe value");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("values.json");
-    let hex: Vec<String> = values.iter().map(|v| hex_encode(v)).collect();
-    std::fs::write(&file, serde_json::to_string(&hex).expect("json")).expect("write values");
+    let Scenario {
+        _tansu,
+        relay,
+        proxy,
+        topic,
+        probe,
+        hex,
+        file,
+        _dir,
+    } = Scenario::start("slow-registry-within").await;
 
     relay.set_delay(SLOW);
     // The first lookups of the schema id: all accepted, each waiting about one delay (they
