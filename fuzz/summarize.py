@@ -8,7 +8,10 @@ RELIABILITY.md runs table records.
 share of the run's executions that came after it. "Last ft gain" is the same for libFuzzer's
 features (`ft:`), which keep creeping up long after edges stop. Findings are libFuzzer's
 crash, leak, timeout and out-of-memory reports. "cov by share of executions" shows the shape
-of the curve: the edge coverage reached after 10%, 25%, 50%, 75% and 100% of the executions.
+of the curve: the edge coverage reached after 10%, 25%, 50%, 75% and 100% of the executions;
+"second half" is how many edges the later half of the executions added, also as a share of the
+final edge count (a run that keeps finding a few edges deep in a large input space can have a
+recent last gain and still a flat curve).
 """
 import re
 import sys
@@ -59,12 +62,15 @@ def summarise(path):
         return reached[-1] if reached else first["cov"]
 
     curve = " ".join(f"{int(q * 100)}%:{cov_at(q)}" for q in (0.1, 0.25, 0.5, 0.75, 1.0))
+    late = last["cov"] - cov_at(0.5)
+    late_share = 100 * late / max(last["cov"], 1)
     return (
         f"{path}: {secs} s, {total:,} executions, "
         f"{stats.get('average_exec_per_sec', total // secs):,} exec/s; "
         f"start cov/ft {first['cov']}/{first['ft']} ({first['corp']} units), "
         f"final {last['cov']}/{last['ft']}, corpus {last['corp']}; "
         f"cov by share of executions {curve}; "
+        f"second half +{late} edges ({late_share:.1f}% of the final); "
         f"last cov gain {gain(cov_gain)}; last ft gain {gain(ft_gain)}; "
         f"findings: {'; '.join(findings) if findings else 'none'}"
     )
