@@ -4,6 +4,8 @@
 use schemagate::schema_registry::avro::{ParsedAvro, parse_avro};
 use schemagate::schema_registry::compat::{CompatibilityLevel, check_compatibility, check_pair};
 
+#[path = "compat_table/fuzz_seeds.rs"]
+mod fuzz_seeds;
 #[path = "compat_table/rows.rs"]
 mod rows;
 #[path = "compat_table/type_rows.rs"]
