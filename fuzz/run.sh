@@ -5,7 +5,8 @@
 #
 # Builds the target (cargo-fuzz, nightly) with the given sanitizer (default asan) into
 # fuzz/target or fuzz/target-none, then runs it over fuzz/corpus/TARGET (new inputs land there)
-# and fuzz/seeds/TARGET, at nice 10, with RUST_BACKTRACE=0 (a captured backtrace per refused
+# and fuzz/seeds/TARGET (an empty corpus is first filled from fuzz/carry/TARGET.tar.xz if that
+# exists), at nice 10, with RUST_BACKTRACE=0 (a captured backtrace per refused
 # input slows the Avro targets several times). The log goes to fuzz/logs/TARGET.log, each line
 # prefixed with the seconds since the start; summarise it with fuzz/summarize.py.
 set -euo pipefail
@@ -21,6 +22,11 @@ case "$sanitizer" in
 esac
 cargo +nightly fuzz build -s "$sanitizer" --target-dir "$dir" "$target"
 mkdir -p "corpus/$target" "artifacts/$target" logs
+# A new machine starts from the corpus an earlier campaign carried forward, if there is one
+# (fuzz/carry/TARGET.tar.xz: that corpus merged with -merge=1).
+if [ -f "carry/$target.tar.xz" ] && [ -z "$(ls -A "corpus/$target")" ]; then
+  tar -C "corpus/$target" -xJf "carry/$target.tar.xz"
+fi
 dict=()
 [ -f "dicts/$target.dict" ] && dict=("-dict=dicts/$target.dict")
 seeds=()
