@@ -45,8 +45,9 @@ def main():
         covered[kind] += int(m[3])
         total[kind] += int(m[4])
         if kind == "schemagate":
-            files[os.path.relpath(m[5], repo)][0] += int(m[3])
-            files[os.path.relpath(m[5], repo)][1] += int(m[4])
+            counts = files[os.path.relpath(m[5], repo)]
+            counts[0] += int(m[3])
+            counts[1] += int(m[4])
     if not total:
         sys.exit(f"no coverage report from {binary} (not a sanitizer build?)")
     units = len(os.listdir(corpus))

@@ -316,48 +316,45 @@ impl Scenario {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_registry_gives_a_bounded_retriable_error_then_loses_nothing() {
-    let Scenario {
-        _tansu,
-        relay,
-        proxy,
-        topic,
-        probe,
-        hex,
-        file,
-        _dir,
-    } = Scenario::start("slow-registry").await;
+    let s = Scenario::start("slow-registry").await;
 
-    relay.set_delay(STALL);
-    stalled_produces_are_refused_quickly(&proxy, &topic, &probe).await;
-    let producing = spawn_steady_producer(&proxy.bootstrap(), &relay.url(), &topic, &file, "0.05");
+    s.relay.set_delay(STALL);
+    stalled_produces_are_refused_quickly(&s.proxy, &s.topic, &s.probe).await;
+    let producing = spawn_steady_producer(
+        &s.proxy.bootstrap(),
+        &s.relay.url(),
+        &s.topic,
+        &s.file,
+        "0.05",
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     // Fail-closed while the registry is slow: nothing reaches the topic.
-    let during = stored_values(&proxy.bootstrap(), &topic).await;
+    let during = stored_values(&s.proxy.bootstrap(), &s.topic).await;
     assert!(during.is_empty(), "stored during the stall: {during:?}");
     assert!(!producing.is_finished(), "the producer is still retrying");
 
-    relay.set_delay(Duration::ZERO);
-    first_accepted_once_fast(&proxy, &topic, &probe).await;
+    s.relay.set_delay(Duration::ZERO);
+    first_accepted_once_fast(&s.proxy, &s.topic, &s.probe).await;
 
     let out = producing.await.expect("producer task").json();
     assert_eq!(out["delivered"], COUNT, "every record delivered: {out}");
-    let mut expected = hex;
-    expected.push(hex_encode(&probe));
-    let stored = assert_stored_exactly(&proxy, &topic, expected).await;
+    let mut expected = s.hex;
+    expected.push(hex_encode(&s.probe));
+    let stored = assert_stored_exactly(&s.proxy, &s.topic, expected).await;
     eprintln!(
         "idempotent producer: {} delivered, {} retriable failures reported, {} stored (+1 probe)",
         out["delivered"],
         out["retriable_failures"],
         stored - 1
     );
-    let metrics = metrics_text(&proxy).await;
+    let metrics = metrics_text(&s.proxy).await;
     let timeouts = metric_sum(
         &metrics,
         "schemagate_registry_errors_total{endpoint=\"schemas_by_id\",kind=\"transport\"}",
     );
     eprintln!("registry transport errors (timeouts) counted: {timeouts}");
     assert!(timeouts >= 1.0, "the timeouts were counted:\n{metrics}");
-    proxy.app.shutdown().await.expect("clean shutdown");
+    s.proxy.app.shutdown().await.expect("clean shutdown");
 }
 
 /// Starts [`CONCURRENT`] raw Produce requests of `value` at once, each on its own
@@ -380,22 +377,15 @@ fn spawn_produces(proxy: &Proxy, topic: &str, value: &[u8]) -> JoinSet<(i16, Dur
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_registry_within_the_timeout_delays_only_the_first_lookup() {
-    let Scenario {
-        _tansu,
-        relay,
-        proxy,
-        topic,
-        probe,
-        hex,
-        file,
-        _dir,
-    } = Scenario::start("slow-registry-within").await;
+    let s = Scenario::start("slow-registry-within").await;
 
-    relay.set_delay(SLOW);
+    s.relay.set_delay(SLOW);
     // The first lookups of the schema id: all accepted, each waiting about one delay (they
     // share the lookup rather than queue behind each other, and the schema and membership
     // lookups go out together).
-    let first = spawn_produces(&proxy, &topic, &probe).join_all().await;
+    let first = spawn_produces(&s.proxy, &s.topic, &s.probe)
+        .join_all()
+        .await;
     let waits: Vec<Duration> = first.iter().map(|(_, waited)| *waited).collect();
     eprintln!(
         "registry delayed {SLOW:?} (timeout {TIMEOUT:?}): {CONCURRENT} concurrent first \
@@ -411,23 +401,23 @@ async fn slow_registry_within_the_timeout_delays_only_the_first_lookup() {
         );
     }
     // The id is cached now: the delay no longer shows.
-    let (code, cached) = raw_produce(&proxy, &topic, &probe).await;
+    let (code, cached) = raw_produce(&s.proxy, &s.topic, &s.probe).await;
     eprintln!("the same schema id again, from the cache: {code} after {cached:?}");
     assert_eq!(code, 0);
     assert!(cached < SLOW / 2, "a cached lookup took {cached:?}");
 
-    let out = spawn_steady_producer(&proxy.bootstrap(), &relay.url(), &topic, &file, "0")
+    let out = spawn_steady_producer(&s.proxy.bootstrap(), &s.relay.url(), &s.topic, &s.file, "0")
         .await
         .expect("producer task")
         .json();
     assert_eq!(out["delivered"], COUNT, "every record delivered: {out}");
     assert_eq!(out["retriable_failures"], 0, "no refusal: {out}");
-    let mut expected = hex;
-    expected.extend(std::iter::repeat_n(hex_encode(&probe), CONCURRENT + 1));
-    let stored = assert_stored_exactly(&proxy, &topic, expected).await;
+    let mut expected = s.hex;
+    expected.extend(std::iter::repeat_n(hex_encode(&s.probe), CONCURRENT + 1));
+    let stored = assert_stored_exactly(&s.proxy, &s.topic, expected).await;
     eprintln!("idempotent producer behind the slow registry: {stored} stored, as sent");
-    let metrics = metrics_text(&proxy).await;
+    let metrics = metrics_text(&s.proxy).await;
     let errors = metric_sum(&metrics, "schemagate_registry_errors_total");
     assert_eq!(errors, 0.0, "no registry error counted:\n{metrics}");
-    proxy.app.shutdown().await.expect("clean shutdown");
+    s.proxy.app.shutdown().await.expect("clean shutdown");
 }
